@@ -1,0 +1,338 @@
+"""``possdk demo``: a scripted trading day in a small shop, from the float to the Z report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import attrs
+
+from possdk._store import Settings, Store
+from possdk.core import (
+    Action,
+    BarcodeLayouts,
+    Catalog,
+    FixedClock,
+    Gtin,
+    MeasureKind,
+    Money,
+    Operator,
+    Product,
+    Role,
+    RoundingMode,
+    TaxCategory,
+    TaxMode,
+    TaxPolicy,
+    TaxRate,
+    TenderKind,
+    Unit,
+    VariableMeasureLayout,
+    currency,
+)
+from possdk.errors import PermissionDeniedError
+
+__all__ = ["DemoProfile", "build_store", "run_demo"]
+
+
+@attrs.frozen
+class DemoProfile:
+    """Names and taxes that make the demo shop feel local."""
+
+    shop: tuple[str, ...]
+    tax: TaxPolicy
+    rates: tuple[TaxRate, ...]
+    names: dict[str, str]
+    cashier: str
+    supervisor: str
+    timezone: str
+
+
+_NAMES_UK = {
+    "COFFEE": "Кава в зернах 250 г",
+    "BREAD": "Хліб житній",
+    "MILK": "Молоко 2,5% 1 л",
+    "BANANA": "Банани (ваговий)",
+    "CHEESE": "Сир твердий (фасований)",
+    "CIGS": "Сигарети",
+    "CROISSANT": "Круасан",
+    "WATER": "Вода мінеральна 1,5 л",
+}
+_NAMES_EN = {
+    "COFFEE": "Coffee beans 250 g",
+    "BREAD": "Rye bread",
+    "MILK": "Milk 2.5% 1 l",
+    "BANANA": "Bananas (by weight)",
+    "CHEESE": "Hard cheese (cut)",
+    "CIGS": "Cigarettes",
+    "CROISSANT": "Croissant",
+    "WATER": "Mineral water 1.5 l",
+}
+
+
+def profile_for(locale: str, currency_code: str) -> DemoProfile:
+    """A Ukrainian shop with VAT in prices, or a US one with sales tax added at the till."""
+    if currency_code == "USD":
+        tax = TaxRate("SALES", "8.875", name="Sales tax")
+        return DemoProfile(
+            shop=("Corner Grocery", "12 Main Street", "Tax ID 12-3456789"),
+            tax=TaxPolicy(mode=TaxMode.EXCLUSIVE),
+            rates=(tax, TaxRate("NONE", "0", name="Exempt"), TaxRate("TOB", "5", name="Tobacco")),
+            names=_NAMES_EN,
+            cashier="Jamie",
+            supervisor="Morgan",
+            timezone="America/New_York",
+        )
+    uk = locale.startswith("uk")
+    return DemoProfile(
+        shop=(
+            ("Крамниця «Зерно»", "вул. Хрещатик, 1, Київ", "ІПН 1234567890")
+            if uk
+            else ("Zerno grocery", "1 Khreshchatyk St, Kyiv", "Tax no. 1234567890")
+        ),
+        tax=TaxPolicy(mode=TaxMode.INCLUSIVE),
+        rates=(
+            TaxRate("VAT20", "20", name="ПДВ" if uk else "VAT"),
+            TaxRate("VAT7", "7", name="ПДВ" if uk else "VAT"),
+            TaxRate("EXC5", "5", name="Акциз" if uk else "Excise"),
+        ),
+        names=_NAMES_UK if uk else _NAMES_EN,
+        cashier="Олена" if uk else "Olena",
+        supervisor="Тарас" if uk else "Taras",
+        timezone="Europe/Kyiv",
+    )
+
+
+def _price(value: str, code: str) -> Money:
+    return Money(value, code).round(mode=RoundingMode.HALF_UP)
+
+
+def build_store(*, locale: str, currency_code: str, clock: FixedClock) -> Store:
+    """The demo shop: eight products, two operators, variable-measure layouts."""
+    prof = profile_for(locale, currency_code)
+    standard_rate, reduced_rate, excise_rate = prof.rates
+    categories = [
+        TaxCategory("standard", [standard_rate]),
+        TaxCategory("reduced", [reduced_rate]),
+        TaxCategory("tobacco", [standard_rate, excise_rate]),
+    ]
+    price_decimals = currency(currency_code).minor_units
+    layouts = BarcodeLayouts(
+        [
+            VariableMeasureLayout.standard("21", MeasureKind.WEIGHT, 3),
+            VariableMeasureLayout.standard("22", MeasureKind.PRICE, price_decimals),
+        ]
+    )
+    n = prof.names
+    products = [
+        Product(
+            "COFFEE",
+            n["COFFEE"],
+            _price("189.00", currency_code),
+            "standard",
+            barcodes=["4820000000017"],
+        ),
+        Product(
+            "BREAD",
+            n["BREAD"],
+            _price("32.50", currency_code),
+            "reduced",
+            barcodes=["4820000000024"],
+        ),
+        Product(
+            "MILK", n["MILK"], _price("41.90", currency_code), "reduced", barcodes=["4820000000031"]
+        ),
+        Product(
+            "BANANA",
+            n["BANANA"],
+            _price("67.90", currency_code),
+            "standard",
+            unit=Unit.KILOGRAM,
+            plu="00123",
+        ),
+        Product(
+            "CHEESE",
+            n["CHEESE"],
+            _price("459.00", currency_code),
+            "standard",
+            unit=Unit.KILOGRAM,
+            plu="00456",
+        ),
+        Product(
+            "CIGS", n["CIGS"], _price("95.00", currency_code), "tobacco", barcodes=["4820000000048"]
+        ),
+        Product(
+            "CROISSANT",
+            n["CROISSANT"],
+            _price("38.00", currency_code),
+            "standard",
+            barcodes=["4820000000055"],
+        ),
+        Product(
+            "WATER",
+            n["WATER"],
+            _price("24.75", currency_code),
+            "standard",
+            barcodes=["4820000000062"],
+        ),
+    ]
+    catalog = Catalog(categories, products, layouts=layouts)
+    cashier_role = attrs.evolve(Role.cashier(), allowed=frozenset({Action.PAID_IN_OUT}))
+    operators = [
+        Operator("cashier-1", prof.cashier, cashier_role),
+        Operator("super-1", prof.supervisor, Role.supervisor()),
+    ]
+    settings = Settings(
+        currency=currency_code,
+        locale=locale,
+        tax=prof.tax,
+        receipt_header=prof.shop,
+        timezone=prof.timezone,
+    )
+    return Store.create(settings, catalog=catalog, operators=operators, clock=clock)
+
+
+def weighed_code(plu: str, grams: int) -> str:
+    """A prefix-21 EAN-13 carrying a weight in grams, as a shop scale prints it."""
+    return Gtin.from_body(f"21{plu}{grams:05d}").code
+
+
+def priced_code(plu: str, minor: int) -> str:
+    """A prefix-22 EAN-13 carrying a price in minor units."""
+    return Gtin.from_body(f"22{plu}{minor:05d}").code
+
+
+def run_demo(
+    *,
+    locale: str = "uk_UA",
+    currency_code: str = "UAH",
+    width: int = 42,
+    out: Callable[[str], None] = print,
+) -> Store:
+    """Run the scripted day and print every receipt and the Z report through ``out``."""
+    start = datetime(2026, 11, 27, 7, 0, tzinfo=timezone.utc)  # 09:00 in Kyiv
+    clock = FixedClock(start, step=timedelta(seconds=7))
+    store = build_store(locale=locale, currency_code=currency_code, clock=clock)
+    code = currency_code
+
+    def show(title: str, text: str) -> None:
+        out(f"\n=== {title} ===")
+        out(text.rstrip("\n"))
+
+    def note(text: str) -> None:
+        out(f"--- {text}")
+
+    session = store.register("till-1").open_session(operator="cashier-1", opening_float="500.00")
+    note(f"session opened on till-1 with a float of {session.opening_float}")
+
+    # 1. Scanned items, a weighed banana bunch from the scale's label, paid in cash.
+    clock.advance(timedelta(minutes=12))
+    sale = session.new_sale()
+    sale.scan("4820000000017")  # coffee
+    sale.scan("4820000000024")  # bread
+    sale.scan("4820000000024")  # another bread
+    sale.scan(weighed_code("00123", 1347))  # 1.347 kg of bananas
+    sale.scan("04820000000031")  # milk, scanned as a GTIN-14
+    tendered = "500" if code != "JPY" else "1000"
+    sale.pay(TenderKind.CASH, tendered)
+    receipt1 = sale.complete()
+    show(
+        "sale 1: scanned and weighed items, cash with change",
+        receipt1.as_text(width=width, locale=locale),
+    )
+
+    # 2. A split tender: part by card, the rest in cash (only cash is rounded).
+    clock.advance(timedelta(minutes=9))
+    sale = session.new_sale()
+    sale.scan(priced_code("00456", 18733 if currency(code).minor_units else 187))  # cheese
+    sale.add("CIGS", 2)
+    sale.add("WATER")
+    sale.pay(TenderKind.CARD, "200.00", reference="**** 4242")
+    sale.pay(TenderKind.CASH, "300")
+    receipt2 = sale.complete()
+    show("sale 2: split card and cash tender", receipt2.as_text(width=width, locale=locale))
+
+    # 3. A 15% discount is above the cashier's 5% limit: the supervisor approves it.
+    clock.advance(timedelta(minutes=7))
+    sale = session.new_sale()
+    sale.add("COFFEE", 3)
+    try:
+        sale.discount_line(1, percent="15", reason="damaged pack")
+    except PermissionDeniedError as exc:
+        note(f"refused: {exc}")
+    sale.discount_line(1, percent="15", reason="damaged pack", approved_by="super-1")
+    note("supervisor approved the discount")
+    sale.pay(TenderKind.CARD)
+    receipt3 = sale.complete()
+    show("sale 3: discount with supervisor approval", receipt3.as_text(width=width, locale=locale))
+
+    # 4. A customer forgets their wallet: the sale is parked, the next one served, then resumed.
+    clock.advance(timedelta(minutes=5))
+    parked = session.new_sale()
+    parked.add("CROISSANT", 4)
+    parked.add("MILK", 2)
+    session.suspend(parked)
+    note(f"sale {parked.id} parked with {len(parked.active_lines)} lines")
+    sale = session.new_sale()
+    sale.add("WATER", 2)
+    sale.pay(TenderKind.MOBILE, reference="Apple Pay")
+    receipt4 = sale.complete()
+    show(
+        "sale 4: served while another sale is parked", receipt4.as_text(width=width, locale=locale)
+    )
+    clock.advance(timedelta(minutes=3))
+    resumed = session.resume(parked.id)
+    resumed.discount_sale(percent="5", reason="sorry for the wait")
+    resumed.pay(TenderKind.CASH, "300")
+    receipt5 = resumed.complete()
+    show(
+        "sale 5: the parked sale, resumed, with a sale discount",
+        receipt5.as_text(width=width, locale=locale),
+    )
+
+    # 5. A return against receipt 1: one loaf of bread, refunded in cash at the price paid.
+    clock.advance(timedelta(minutes=40))
+    ret = session.new_return(store.receipt(receipt1.number), approved_by="super-1")
+    bread_line = next(p.line.line_no for p in receipt1.lines if p.line.sku == "BREAD")
+    ret.return_line(bread_line, 1)
+    ret.refund(TenderKind.CASH)
+    receipt6 = ret.complete()
+    show("return: one item against receipt 1", receipt6.as_text(width=width, locale=locale))
+
+    # 6. A voided sale and a paid-out.
+    sale = session.new_sale()
+    sale.add("CIGS")
+    sale.void(reason="customer changed their mind", approved_by="super-1")
+    note("a sale was voided with the supervisor's approval")
+    session.paid_out("150.00", reason="window cleaning")
+    note("paid out 150.00 for window cleaning")
+
+    # 7. Close with a count by denomination.
+    clock.advance(timedelta(hours=8))
+    expected = session.expected_cash()
+    counted = _count_for(expected)
+    z = session.close(denominations=counted)
+    show("Z report", z.as_text(width=width, locale=locale))
+    return store
+
+
+def _count_for(expected: Money) -> dict[Decimal, int]:
+    """Notes and coins for the expected cash, then one coin short (a small variance)."""
+    minor_units = currency(expected.currency).minor_units
+    faces = ("500", "200", "100", "50", "20", "10", "5", "2", "1", "0.50", "0.10")
+    left = expected.minor
+    counts: dict[Decimal, int] = {}
+    for text in faces:
+        face = Decimal(text)
+        face_minor = int(face.scaleb(minor_units))
+        if face_minor == 0 or face.scaleb(minor_units) != face_minor:
+            continue
+        n, left = divmod(left, face_minor)
+        if n:
+            counts[face] = n
+    smallest = min(counts, default=None)
+    if smallest is not None:  # one coin went missing during the day
+        counts[smallest] -= 1
+        if not counts[smallest]:
+            del counts[smallest]
+    return counts

@@ -1,0 +1,924 @@
+"""The sale aggregate: lines, discounts, tenders and the state machine.
+
+::
+
+    OPEN --pay--> TENDERING --complete--> COMPLETED
+      |  ^            |  (remove every tender: back to OPEN)
+      |  +--resume--+ |
+      +--suspend--> SUSPENDED
+    OPEN | TENDERING | SUSPENDED --void--> VOIDED
+
+A return is a sale whose lines give goods back (negative quantities) and
+whose tenders pay money out.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+import attrs
+
+from possdk.core._catalog import Catalog, Product, Unit
+from possdk.core._clock import Clock, IdGenerator
+from possdk.core._decimal import DIV, EXACT, EXACT_ROUNDING, RoundingMode, quantize
+from possdk.core._events import (
+    ApprovalGranted,
+    Event,
+    LineAdded,
+    LineChanged,
+    LineVoided,
+    PaymentRemoved,
+    PaymentTaken,
+    ReturnCompleted,
+    SaleCompleted,
+    SaleDiscounted,
+    SaleEvent,
+    SaleResumed,
+    SaleStarted,
+    SaleSuspended,
+    SaleVoided,
+)
+from possdk.core._lines import (
+    Discount,
+    DiscountKind,
+    PromotionDiscount,
+    RefundAmounts,
+    ReturnOf,
+    SaleLine,
+)
+from possdk.core._money import Money, currency, to_decimal
+from possdk.core._permissions import Action, Approval, Operator, authorize
+from possdk.core._pricing import SaleTotals, price_lines
+from possdk.core._receipt import Receipt, ReceiptKind
+from possdk.core._tax import TaxPolicy
+from possdk.core._tender import CashRoundingPolicy, Tender, TenderKind, apply_tender
+from possdk.errors import (
+    InvalidDiscountError,
+    InvalidQuantityError,
+    LineNotFoundError,
+    ReturnError,
+    SaleStateError,
+    TenderError,
+)
+
+__all__ = ["Basket", "Sale", "SaleHost", "SaleState"]
+
+
+class SaleState(enum.Enum):
+    """Where a sale is in its life."""
+
+    OPEN = "open"
+    """Lines can be added and changed."""
+    TENDERING = "tendering"
+    """At least one tender was taken; lines are locked until every tender is removed."""
+    SUSPENDED = "suspended"
+    """Parked, to be resumed later."""
+    COMPLETED = "completed"
+    """Paid in full and final."""
+    VOIDED = "voided"
+    """Cancelled before completion."""
+
+
+@attrs.frozen
+class Basket:
+    """What the promotion hook sees of a sale: a snapshot of its lines and context."""
+
+    sale_id: uuid.UUID
+    """The sale."""
+    currency: str
+    """The sale's currency."""
+    lines: tuple[SaleLine, ...]
+    """Active (not voided) lines."""
+    at: datetime
+    """When the basket is priced (for happy hours and date ranges)."""
+    operator_id: str
+    """Who is selling."""
+    customer_id: str | None = None
+    """The identified customer, if any (the loyalty issue fills it)."""
+
+
+class SaleHost(Protocol):
+    """What a sale needs from its surroundings (the register session implements it).
+
+    Keeping I/O behind this small port keeps the sale itself testable with
+    plain values.
+    """
+
+    @property
+    def catalog(self) -> Catalog:
+        """Products to sell."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The time."""
+        ...
+
+    @property
+    def ids(self) -> IdGenerator:
+        """UUIDv7 ids."""
+        ...
+
+    @property
+    def tax_policy(self) -> TaxPolicy:
+        """Tax mode and rounding."""
+        ...
+
+    @property
+    def cash_rounding(self) -> CashRoundingPolicy:
+        """Cash rounding per currency."""
+        ...
+
+    def promotions(self, basket: Basket) -> Sequence[PromotionDiscount]:
+        """Automatic promotions for the basket (from the promotion hook)."""
+        ...
+
+    def operator(self, ref: Operator | str) -> Operator:
+        """Resolve an operator (for approvals) by id."""
+        ...
+
+    def record(self, event: Event) -> None:
+        """Take an event as it happens."""
+        ...
+
+    def finish(self, receipt: Receipt) -> Receipt:
+        """Number, persist and publish a completed receipt; raise to refuse completion."""
+        ...
+
+    def returned_quantities(self, sale_id: uuid.UUID) -> Mapping[int, Decimal]:
+        """Quantities already returned per line of a completed sale."""
+        ...
+
+
+_MUTABLE = (SaleState.OPEN,)
+_ABANDONABLE = (SaleState.OPEN, SaleState.TENDERING, SaleState.SUSPENDED)
+
+
+class Sale:
+    """One customer's sale (or return) on a register session.
+
+    Create one with ``session.new_sale()``; a sale is not built directly.
+    Every change records a domain event; totals are re-priced by the pure
+    :func:`~possdk.core.price_lines` whenever the lines change.
+    """
+
+    def __init__(
+        self,
+        host: SaleHost,
+        *,
+        register_id: str,
+        session_id: uuid.UUID,
+        operator: Operator,
+        currency_code: str,
+        original: Receipt | None = None,
+        is_return: bool = False,
+        approval: Approval | None = None,
+    ) -> None:
+        currency(currency_code)
+        self._host = host
+        self.id: uuid.UUID = host.ids.new()
+        """The sale's UUIDv7."""
+        self.register_id = register_id
+        """The register it was opened on."""
+        self.session_id = session_id
+        """The register session it belongs to."""
+        self.operator = operator
+        """Who is ringing it up."""
+        self.currency = currency_code
+        """The sale's currency."""
+        self.started_at: datetime = host.clock.now()
+        """When it was opened."""
+        self.original = original
+        """For a return against a receipt, the original receipt."""
+        self.is_return = is_return or original is not None
+        """True for a return."""
+        self._state = SaleState.OPEN
+        self._lines: list[SaleLine] = []
+        self._tenders: list[Tender] = []
+        self._sale_discounts: list[Discount] = []
+        self._approvals: list[Approval] = [approval] if approval else []
+        self._events: list[Event] = []
+        self._totals: SaleTotals | None = None
+        self.customer_id: str | None = None
+        """The identified customer, if any."""
+        self.receipt: Receipt | None = None
+        """The receipt, once completed."""
+        self._emit(
+            SaleStarted,
+            register_id=register_id,
+            session_id=session_id,
+            operator_id=operator.id,
+            is_return=self.is_return,
+        )
+        if approval is not None:
+            self._emit_approval(approval)
+
+    # ---- reading -----------------------------------------------------------
+
+    @property
+    def state(self) -> SaleState:
+        """The current state."""
+        return self._state
+
+    @property
+    def lines(self) -> tuple[SaleLine, ...]:
+        """Every line, voided ones included (``line.voided``)."""
+        return tuple(self._lines)
+
+    @property
+    def active_lines(self) -> tuple[SaleLine, ...]:
+        """Lines that count (not voided)."""
+        return tuple(ln for ln in self._lines if not ln.voided)
+
+    @property
+    def tenders(self) -> tuple[Tender, ...]:
+        """Tenders taken so far."""
+        return tuple(self._tenders)
+
+    @property
+    def sale_discounts(self) -> tuple[Discount, ...]:
+        """Manual whole-sale discounts."""
+        return tuple(self._sale_discounts)
+
+    @property
+    def approvals(self) -> tuple[Approval, ...]:
+        """Supervisor approvals taken on this sale."""
+        return tuple(self._approvals)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Every event this sale produced, in order."""
+        return tuple(self._events)
+
+    @property
+    def totals(self) -> SaleTotals:
+        """The priced sale (cached until the next change)."""
+        if self._totals is None:
+            active = self.active_lines
+            basket = Basket(
+                self.id,
+                self.currency,
+                active,
+                self._host.clock.now(),
+                self.operator.id,
+                self.customer_id,
+            )
+            promotions = () if self.is_return else tuple(self._host.promotions(basket))
+            self._totals = price_lines(
+                active,
+                currency_code=self.currency,
+                policy=self._host.tax_policy,
+                promotions=promotions,
+                sale_discounts=self._sale_discounts,
+            )
+        return self._totals
+
+    @property
+    def total(self) -> Money:
+        """The total due (before cash rounding)."""
+        return self.totals.total
+
+    @property
+    def paid(self) -> Money:
+        """What the tenders cover so far."""
+        return sum((t.amount for t in self._tenders), Money.zero(self.currency))
+
+    @property
+    def cash_rounding(self) -> Money:
+        """Cash rounding applied by the tenders so far."""
+        return sum((t.rounding for t in self._tenders), Money.zero(self.currency))
+
+    @property
+    def balance_due(self) -> Money:
+        """What is still to pay (negative: still to refund): ``total + rounding - paid``."""
+        return self.total + self.cash_rounding - self.paid
+
+    @property
+    def change_due(self) -> Money:
+        """Cash to give back."""
+        return sum((t.change for t in self._tenders), Money.zero(self.currency))
+
+    @property
+    def cash_due(self) -> Money:
+        """The balance as it would be paid in cash (after cash rounding)."""
+        rule = self._host.cash_rounding.for_currency(self.currency)
+        balance = self.balance_due
+        if rule is None:
+            return balance
+        return Money._make(rule.apply(balance.amount), self.currency)
+
+    @property
+    def is_paid(self) -> bool:
+        """True when the tenders cover the total exactly (after cash rounding)."""
+        return bool(self._lines) and self.balance_due.amount == 0 and bool(self._tenders)
+
+    def __repr__(self) -> str:
+        kind = "Return" if self.is_return else "Sale"
+        return f"<{kind} {self.id} {self._state.value} {len(self.active_lines)} lines {self.total}>"
+
+    # ---- lines -------------------------------------------------------------
+
+    def add(
+        self,
+        sku: str,
+        quantity: Decimal | int | str = 1,
+        *,
+        note: str = "",
+    ) -> SaleLine:
+        """Add a product by SKU.
+
+        Raises:
+            ProductNotFoundError: no such SKU.
+            InvalidQuantityError: zero, negative, or too many decimals for the unit.
+        """
+        return self.add_product(self._host.catalog.get(sku), quantity, note=note)
+
+    def scan(self, code: str, quantity: Decimal | int | str | None = None) -> SaleLine:
+        """Add the product a scanned barcode names.
+
+        A variable-measure code adds its embedded weight or price. For a
+        product sold by weight with an ordinary barcode, pass the weight as
+        ``quantity`` (from the scale).
+
+        Raises:
+            InvalidBarcodeError: malformed or unknown layout.
+            ProductNotFoundError: no product has the code.
+        """
+        match = self._host.catalog.scan(code)
+        if match.price is not None:
+            # A price-embedded label is one pre-packed item, whatever the product's unit.
+            return self.add_product(
+                match.product, 1, barcode=match.gtin.code, unit_price=match.price, per_item=True
+            )
+        qty = (
+            match.quantity if match.quantity is not None else (1 if quantity is None else quantity)
+        )
+        return self.add_product(match.product, qty, barcode=match.gtin.code)
+
+    def add_product(
+        self,
+        product: Product,
+        quantity: Decimal | int | str = 1,
+        *,
+        barcode: str | None = None,
+        unit_price: Money | None = None,
+        note: str = "",
+        per_item: bool = False,
+    ) -> SaleLine:
+        """Add a product object (found by your own means).
+
+        ``unit_price`` is for prices that come with the item (a price-embedded
+        barcode); to change a price by hand use :meth:`override_price`.
+        ``per_item`` sells a measured product as one pre-packed piece.
+        """
+        self._require(_MUTABLE, "add a line to")
+        if self.original is not None:
+            raise SaleStateError(
+                self.id,
+                self._state,
+                "add a product to",
+                "this is a return against a receipt; use return_line()",
+            )
+        if not product.active:
+            raise InvalidQuantityError(f"product {product.sku!r} is inactive and cannot be sold")
+        unit = Unit.EACH if per_item else product.unit
+        qty = self._quantity(quantity, unit, 0 if per_item else product.decimals, product.sku)
+        if self.is_return:
+            qty = EXACT.minus(qty)
+        price = unit_price or product.price
+        if price.currency != self.currency:
+            raise TenderError(
+                f"product {product.sku!r} is priced in {price.currency}, "
+                f"the sale is in {self.currency}"
+            )
+        line = SaleLine(
+            line_no=len(self._lines) + 1,
+            sku=product.sku,
+            name=product.name,
+            quantity=qty,
+            unit=unit,
+            unit_price=price,
+            tax_category=self._host.catalog.tax_category(product.tax_category),
+            barcode=barcode,
+            note=note,
+        )
+        self._lines.append(line)
+        self._changed()
+        self._emit(LineAdded, line=line)
+        return line
+
+    def set_quantity(
+        self,
+        line_no: int,
+        quantity: Decimal | int | str,
+        *,
+        approved_by: Operator | str | None = None,
+    ) -> SaleLine:
+        """Change a line's quantity. Lowering it is a partial void and needs permission."""
+        self._require(_MUTABLE, "change a line of")
+        line = self._line(line_no)
+        if line.is_return and line.return_of is not None:
+            raise SaleStateError(
+                self.id,
+                self._state,
+                "change the quantity of a return line of",
+                "void the line and return the right quantity",
+            )
+        product_decimals = _decimals_allowed(line)
+        qty = self._quantity(quantity, line.unit, product_decimals, line.sku)
+        if self.is_return:
+            qty = EXACT.minus(qty)
+        if EXACT.abs(qty) < EXACT.abs(line.quantity):
+            self._authorize(
+                Action.VOID_LINE, approved_by, f"line {line_no}: quantity {line.quantity} -> {qty}"
+            )
+        new = attrs.evolve(line, quantity=qty)
+        return self._replace(line, new, "quantity")
+
+    def void_line(self, line_no: int, *, approved_by: Operator | str | None = None) -> SaleLine:
+        """Remove a line. Needs the ``VOID_LINE`` permission (or a supervisor's approval)."""
+        self._require(_MUTABLE, "void a line of")
+        line = self._line(line_no)
+        approval = self._authorize(Action.VOID_LINE, approved_by, f"line {line_no}: {line.name}")
+        new = attrs.evolve(line, voided=True, void_approval=approval)
+        self._lines[line_no - 1] = new
+        self._changed()
+        self._emit(LineVoided, line=new)
+        return new
+
+    def override_price(
+        self,
+        line_no: int,
+        price: Money | Decimal | int | str,
+        *,
+        approved_by: Operator | str | None = None,
+    ) -> SaleLine:
+        """Charge a different unit price. Needs the ``PRICE_OVERRIDE`` permission."""
+        self._require(_MUTABLE, "override a price on")
+        line = self._line(line_no)
+        if line.refund is not None:
+            raise SaleStateError(self.id, self._state, "override the refund price of")
+        new_price = self._money(price, "price")
+        if new_price.amount < 0:
+            raise InvalidDiscountError(f"a price cannot be negative, got {new_price}")
+        approval = self._authorize(
+            Action.PRICE_OVERRIDE, approved_by, f"line {line_no}: {line.unit_price} -> {new_price}"
+        )
+        new = attrs.evolve(
+            line,
+            unit_price=new_price,
+            list_price=line.list_price or line.unit_price,
+            price_approval=approval,
+        )
+        return self._replace(line, new, "price")
+
+    def discount_line(
+        self,
+        line_no: int,
+        *,
+        percent: Decimal | int | str | None = None,
+        amount: Money | Decimal | int | str | None = None,
+        reason: str = "",
+        approved_by: Operator | str | None = None,
+    ) -> SaleLine:
+        """Give a manual discount on one line (replacing any earlier manual one).
+
+        Discounts above the operator's role limit need a supervisor. Pass
+        ``percent=0`` to take a discount off again.
+        """
+        self._require(_MUTABLE, "discount a line of")
+        line = self._line(line_no)
+        if line.is_return:
+            raise InvalidDiscountError("a return line refunds what was paid; it takes no discount")
+        priced = self.totals.line(line_no)
+        base = EXACT.subtract(priced.subtotal, priced.promotion_discount)
+        discount = self._discount(percent, amount, reason, base)
+        approval = self._authorize(
+            Action.DISCOUNT,
+            approved_by,
+            f"line {line_no}: {discount.describe()} off",
+            percent=_as_percent(discount, base),
+        )
+        if approval is not None:
+            discount = attrs.evolve(discount, approval=approval)
+        new = attrs.evolve(line, discount=None if discount.value == 0 else discount)
+        return self._replace(line, new, "discount")
+
+    def discount_sale(
+        self,
+        *,
+        percent: Decimal | int | str | None = None,
+        amount: Money | Decimal | int | str | None = None,
+        reason: str = "",
+        approved_by: Operator | str | None = None,
+    ) -> Discount:
+        """Give a manual discount on the whole sale, allocated over its lines.
+
+        It is spread in proportion to what is left on each line, so a later
+        return of one line refunds exactly that line's share.
+        """
+        self._require(_MUTABLE, "discount")
+        if self.is_return:
+            raise InvalidDiscountError("a return takes no discount")
+        base = self.totals.subtotal - self.totals.discount
+        discount = self._discount(percent, amount, reason, base.amount)
+        approval = self._authorize(
+            Action.DISCOUNT,
+            approved_by,
+            f"sale: {discount.describe()} off",
+            percent=_as_percent(discount, base.amount),
+        )
+        if approval is not None:
+            discount = attrs.evolve(discount, approval=approval)
+        self._sale_discounts = [discount] if discount.value else []
+        self._changed()
+        self._emit(SaleDiscounted, discount=discount)
+        return discount
+
+    def annotate(self, line_no: int, note: str) -> SaleLine:
+        """Attach a note to a line (printed under it)."""
+        self._require(_MUTABLE, "annotate a line of")
+        line = self._line(line_no)
+        return self._replace(line, attrs.evolve(line, note=note), "note")
+
+    # ---- returns -------------------------------------------------------------
+
+    def return_line(self, line_no: int, quantity: Decimal | int | str | None = None) -> SaleLine:
+        """Give back (part of) a line of the original receipt.
+
+        Refunds exactly what that quantity was charged, after discounts and
+        with its tax; the last unit returned gets any remaining cent, so the
+        refunds of a line never add up to more than was paid for it.
+
+        Raises:
+            ReturnError: more than was sold (minus earlier returns), or no such line.
+        """
+        self._require(_MUTABLE, "return a line on")
+        original = self.original
+        if original is None:
+            raise SaleStateError(
+                self.id,
+                self._state,
+                "return a receipt line on",
+                "this is not a return against a receipt; use session.new_return(receipt)",
+            )
+        try:
+            priced = original.totals.line(line_no)
+        except KeyError:
+            raise ReturnError(f"receipt {original.number} has no line {line_no}") from None
+        sold = priced.line.quantity
+        before = self._host.returned_quantities(original.sale_id).get(line_no, Decimal(0))
+        for ln in self.active_lines:
+            if ln.return_of is not None and ln.return_of.line_no == line_no:
+                before = EXACT.subtract(before, ln.quantity)
+        left = EXACT.subtract(sold, before)
+        qty = (
+            left
+            if quantity is None
+            else self._quantity(
+                quantity, priced.line.unit, _decimals_allowed(priced.line), priced.line.sku
+            )
+        )
+        if qty <= 0 or qty > left:
+            raise ReturnError(
+                f"line {line_no} of receipt {original.number} sold {sold}, "
+                f"{before} already returned: at most {left} can be returned, not {qty}"
+            )
+        refund = _refund_share(
+            priced.subtotal,
+            priced.amount,
+            priced.taxes,
+            sold,
+            before,
+            qty,
+            original.currency,
+        )
+        line = SaleLine(
+            line_no=len(self._lines) + 1,
+            sku=priced.line.sku,
+            name=priced.line.name,
+            quantity=EXACT.minus(qty),
+            unit=priced.line.unit,
+            unit_price=priced.line.unit_price,
+            tax_category=priced.line.tax_category,
+            return_of=ReturnOf(original.sale_id, original.number, line_no),
+            refund=refund,
+        )
+        self._lines.append(line)
+        self._changed()
+        self._emit(LineAdded, line=line)
+        return line
+
+    # ---- tenders -------------------------------------------------------------
+
+    def pay(
+        self,
+        kind: TenderKind | str,
+        amount: Money | Decimal | int | str | None = None,
+        *,
+        reference: str | None = None,
+    ) -> Tender:
+        """Take a tender towards the balance (on a return: pay money out).
+
+        ``amount`` is what the customer hands over; leave it out to pay the
+        balance exactly. Cash settles the balance rounded to the cash
+        increment and gives change; other tenders cannot exceed the balance.
+
+        Raises:
+            SaleStateError: the sale is not open or tendering, or has no lines.
+            TenderError: a bad amount (see :func:`~possdk.core.apply_tender`).
+        """
+        self._require((SaleState.OPEN, SaleState.TENDERING), "take a payment for")
+        if not self.active_lines:
+            raise SaleStateError(self.id, self._state, "take a payment for", "it has no lines")
+        tender_kind = TenderKind(kind) if isinstance(kind, str) else kind
+        offered = None if amount is None else self._money(amount, "tender")
+        if offered is not None and self.is_return and offered.amount > 0:
+            offered = -offered  # a refund pays out; accept the amount as a cashier types it
+        tender = apply_tender(
+            tender_no=len(self._tenders) + 1,
+            kind=tender_kind,
+            offered=offered,
+            remaining=self.balance_due,
+            rounding=self._host.cash_rounding.for_currency(self.currency),
+            reference=reference,
+        )
+        self._tenders.append(tender)
+        self._state = SaleState.TENDERING
+        self._emit(PaymentTaken, tender=tender)
+        return tender
+
+    def refund(
+        self,
+        kind: TenderKind | str,
+        amount: Money | Decimal | int | str | None = None,
+        *,
+        reference: str | None = None,
+    ) -> Tender:
+        """On a return, pay the refund out (the same as :meth:`pay`, read the other way)."""
+        if not self.is_return:
+            raise SaleStateError(self.id, self._state, "refund", "it is a sale, not a return")
+        return self.pay(kind, amount, reference=reference)
+
+    def remove_tender(self, tender_no: int) -> Tender:
+        """Take a tender off (before completion). With none left the sale is open again."""
+        self._require((SaleState.TENDERING,), "remove a tender from")
+        for i, t in enumerate(self._tenders):
+            if t.tender_no == tender_no:
+                del self._tenders[i]
+                if not self._tenders:
+                    self._state = SaleState.OPEN
+                self._emit(PaymentRemoved, tender=t)
+                return t
+        raise TenderError(f"sale {self.id} has no tender {tender_no}")
+
+    # ---- life cycle ----------------------------------------------------------
+
+    def suspend(self) -> None:
+        """Park the sale to serve another customer; resume it later on any session."""
+        self._require(_MUTABLE, "suspend", "a sale with tenders cannot be parked")
+        if not self.active_lines:
+            raise SaleStateError(self.id, self._state, "suspend", "it has no lines; just drop it")
+        self._state = SaleState.SUSPENDED
+        self._emit(SaleSuspended)
+
+    def resume(
+        self, *, session_id: uuid.UUID | None = None, operator: Operator | None = None
+    ) -> None:
+        """Pick up a parked sale (optionally on another session or by another operator)."""
+        self._require((SaleState.SUSPENDED,), "resume")
+        if session_id is not None:
+            self.session_id = session_id
+        if operator is not None:
+            self.operator = operator
+        self._state = SaleState.OPEN
+        self._changed()
+        self._emit(SaleResumed, session_id=self.session_id)
+
+    def void(self, *, reason: str = "", approved_by: Operator | str | None = None) -> None:
+        """Cancel the whole sale. Needs the ``VOID_SALE`` permission.
+
+        Tenders already taken are listed on the :class:`~possdk.core.SaleVoided`
+        event so they can be given back.
+        """
+        self._require(_ABANDONABLE, "void")
+        approval = self._authorize(Action.VOID_SALE, approved_by, reason or "void sale")
+        total = self.total
+        self._state = SaleState.VOIDED
+        self._emit(SaleVoided, reason=reason, approval=approval, total=total, tenders=self.tenders)
+
+    def complete(self) -> Receipt:
+        """Complete a fully paid sale and return its receipt.
+
+        The register session numbers the receipt, keeps it and tells the
+        plugins; if that fails, the sale stays as it was (still tendering),
+        so nothing is half-done.
+
+        Raises:
+            SaleStateError: not fully paid, or not tendering.
+        """
+        self._require((SaleState.TENDERING, SaleState.OPEN), "complete")
+        if not self.is_paid:
+            raise SaleStateError(
+                self.id,
+                self._state,
+                "complete",
+                f"{self.balance_due} is still due; take a tender with pay()",
+            )
+        totals = self.totals
+        draft = Receipt(
+            sale_id=self.id,
+            number="",
+            kind=ReceiptKind.RETURN if self.is_return else ReceiptKind.SALE,
+            register_id=self.register_id,
+            session_id=self.session_id,
+            operator_id=self.operator.id,
+            operator_name=self.operator.name,
+            started_at=self.started_at,
+            completed_at=self._host.clock.now(),
+            totals=totals,
+            tenders=self.tenders,
+            sale_discounts=self.sale_discounts,
+            voided_lines=tuple(ln for ln in self._lines if ln.voided),
+            approvals=self.approvals,
+            return_of=self.original.sale_id if self.original else None,
+            return_of_number=self.original.number if self.original else None,
+        )
+        receipt = self._host.finish(draft)
+        self._state = SaleState.COMPLETED
+        self.receipt = receipt
+        if self.is_return:
+            self._emit(ReturnCompleted, receipt=receipt, original_sale_id=receipt.return_of)
+        else:
+            self._emit(SaleCompleted, receipt=receipt)
+        return receipt
+
+    # ---- internals -------------------------------------------------------------
+
+    def _emit(self, event_type: type[SaleEvent], **fields: Any) -> None:
+        event = event_type(
+            event_id=self._host.ids.new(),
+            occurred_at=self._host.clock.now(),
+            sale_id=self.id,
+            **fields,
+        )
+        self._events.append(event)
+        self._host.record(event)
+
+    def _emit_approval(self, approval: Approval) -> None:
+        event = ApprovalGranted(
+            event_id=self._host.ids.new(),
+            occurred_at=approval.at,
+            approval=approval,
+            sale_id=self.id,
+            session_id=self.session_id,
+        )
+        self._events.append(event)
+        self._host.record(event)
+
+    def _require(self, states: tuple[SaleState, ...], action: str, hint: str = "") -> None:
+        if self._state not in states:
+            if not hint and self._state is SaleState.TENDERING:
+                hint = "remove the tenders first (remove_tender) or complete it"
+            raise SaleStateError(self.id, self._state, action, hint)
+
+    def _line(self, line_no: int) -> SaleLine:
+        if not 1 <= line_no <= len(self._lines) or self._lines[line_no - 1].voided:
+            raise LineNotFoundError(self.id, line_no)
+        return self._lines[line_no - 1]
+
+    def _replace(self, old: SaleLine, new: SaleLine, change: str) -> SaleLine:
+        self._lines[old.line_no - 1] = new
+        self._changed()
+        self._emit(LineChanged, before=old, after=new, change=change)
+        return new
+
+    def _changed(self) -> None:
+        self._totals = None
+
+    def _money(self, value: Money | Decimal | int | str, what: str) -> Money:
+        if isinstance(value, Money):
+            if value.currency != self.currency:
+                raise TenderError(f"{what} is in {value.currency}, the sale is in {self.currency}")
+            return value
+        return Money(to_decimal(value, what), self.currency)
+
+    @staticmethod
+    def _quantity(value: Decimal | int | str, unit: Unit, decimals: int, sku: str) -> Decimal:
+        qty = to_decimal(value, "quantity")
+        if qty <= 0:
+            raise InvalidQuantityError(f"quantity of {sku!r} must be positive, got {qty}")
+        exponent = qty.as_tuple().exponent
+        assert isinstance(exponent, int)
+        if -exponent > decimals and qty != qty.quantize(
+            Decimal(1).scaleb(-decimals), context=EXACT_ROUNDING
+        ):
+            if decimals == 0:
+                raise InvalidQuantityError(
+                    f"{sku!r} is sold in whole units ({unit.value}); got {qty}"
+                )
+            raise InvalidQuantityError(
+                f"{sku!r} is sold in {unit.value} with at most {decimals} decimals; got {qty}"
+            )
+        if qty > 1_000_000:
+            raise InvalidQuantityError(f"quantity {qty} of {sku!r} is implausibly large; check it")
+        return qty
+
+    def _operator(self, ref: Operator | str | None) -> Operator | None:
+        return None if ref is None else self._host.operator(ref)
+
+    def _authorize(
+        self,
+        action: Action,
+        approved_by: Operator | str | None,
+        detail: str,
+        *,
+        percent: Decimal | None = None,
+    ) -> Approval | None:
+        approval = authorize(
+            action,
+            self.operator,
+            self._operator(approved_by),
+            self._host.clock.now(),
+            detail=detail,
+            discount_percent=percent,
+        )
+        if approval is not None:
+            self._approvals.append(approval)
+            self._emit_approval(approval)
+        return approval
+
+    def _discount(
+        self,
+        percent: Decimal | int | str | None,
+        amount: Money | Decimal | int | str | None,
+        reason: str,
+        base: Decimal,
+    ) -> Discount:
+        if (percent is None) == (amount is None):
+            raise InvalidDiscountError("give either percent= or amount=, not both and not neither")
+        if percent is not None:
+            return Discount.percent(percent, reason)
+        assert amount is not None
+        value = self._money(amount, "discount")
+        if value.amount > base:
+            raise InvalidDiscountError(
+                f"a discount of {value} is more than the {Money(base, self.currency)} it applies to"
+            )
+        if not value.is_rounded:
+            raise InvalidDiscountError(f"a discount of {value} has digits below the minor unit")
+        return Discount.amount(value, reason)
+
+
+def _decimals_allowed(line: SaleLine) -> int:
+    return line.unit.decimals
+
+
+def _as_percent(discount: Discount, base: Decimal) -> Decimal:
+    if discount.kind is DiscountKind.PERCENT:
+        return discount.value
+    if base <= 0:
+        return Decimal(100)
+    return DIV.divide(EXACT.multiply(discount.value, Decimal(100)), base)
+
+
+def _refund_share(
+    subtotal: Decimal,
+    amount: Decimal,
+    taxes: tuple[Decimal, ...],
+    sold: Decimal,
+    before: Decimal,
+    qty: Decimal,
+    currency_code: str,
+) -> RefundAmounts:
+    """What returning ``qty`` of ``sold`` refunds, after ``before`` was returned already.
+
+    Cumulative shares are rounded half-up, so earlier and later returns of the
+    same line add up to exactly what the line was charged.
+    """
+    quantum = currency(currency_code).quantum
+    after = EXACT.add(before, qty)
+
+    def share(value: Decimal) -> Decimal:
+        def cumulative(q: Decimal) -> Decimal:
+            if q == sold:
+                return value
+            return quantize(
+                DIV.divide(EXACT.multiply(value, q), sold), quantum, RoundingMode.HALF_UP
+            )
+
+        return EXACT.subtract(cumulative(after), cumulative(before))
+
+    refunded_amount = share(amount)
+    refunded_subtotal = share(subtotal)
+    return RefundAmounts(
+        amount=EXACT.minus(refunded_amount),
+        discount=EXACT.subtract(refunded_amount, refunded_subtotal),
+        subtotal=EXACT.minus(refunded_subtotal),
+        taxes=tuple(EXACT.minus(share(t)) for t in taxes),
+    )

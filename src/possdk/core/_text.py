@@ -1,0 +1,374 @@
+"""Plain-text rendering of receipts and register reports, localised through babel."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from possdk.core._decimal import EXACT, RoundingMode, quantize
+from possdk.core._lines import DiscountKind
+from possdk.core._money import Money, currency
+from possdk.core._tender import TenderKind
+
+if TYPE_CHECKING:
+    from possdk.core._receipt import Receipt
+    from possdk.core._register import RegisterReport
+
+__all__ = ["Labels", "labels_for", "render_receipt", "render_report"]
+
+Labels = dict[str, str]
+
+_EN: Labels = {
+    "receipt": "Receipt",
+    "return": "RETURN",
+    "copy": "*** COPY ***",
+    "register": "Register",
+    "operator": "Cashier",
+    "discount": "Discount",
+    "sale_discount": "Sale discount",
+    "subtotal": "Subtotal",
+    "total": "TOTAL",
+    "refund_total": "REFUND",
+    "net": "Net",
+    "tax": "Tax",
+    "incl_tax": "incl.",
+    "change": "Change",
+    "rounding": "Cash rounding",
+    "paid": "Paid",
+    "items": "Items",
+    "return_of": "Return of receipt",
+    "price_override": "price changed from",
+    "x_report": "X REPORT",
+    "z_report": "Z REPORT",
+    "session": "Session",
+    "opened": "Opened",
+    "closed": "Closed",
+    "printed": "Printed",
+    "sales": "Sales",
+    "returns": "Returns",
+    "voids": "Voided sales",
+    "voided_lines": "Voided lines",
+    "discounts": "Discounts",
+    "net_sales": "Net sales",
+    "gross_sales": "Gross sales",
+    "tenders": "Tenders",
+    "opening_float": "Opening float",
+    "cash_sales": "Cash sales",
+    "cash_refunds": "Cash refunds",
+    "paid_in": "Paid in",
+    "paid_out": "Paid out",
+    "expected_cash": "Expected in drawer",
+    "counted_cash": "Counted",
+    "variance": "Variance",
+    "no_sales": "No-sale opens",
+    "count": "count",
+    "approvals": "Approvals",
+    "cash": "Cash",
+    "card": "Card",
+    "mobile": "Mobile",
+    "gift_card": "Gift card",
+    "store_credit": "Store credit",
+    "voucher": "Voucher",
+    "number": "No.",
+    "tax_breakdown": "Tax",
+}
+
+_UK: Labels = {
+    "receipt": "Чек",
+    "return": "ПОВЕРНЕННЯ",
+    "copy": "*** КОПІЯ ***",
+    "register": "Каса",
+    "operator": "Касир",
+    "discount": "Знижка",
+    "sale_discount": "Знижка на чек",
+    "subtotal": "Проміжний підсумок",
+    "total": "СУМА",
+    "refund_total": "ДО ПОВЕРНЕННЯ",
+    "net": "Без податку",
+    "tax": "Податок",
+    "incl_tax": "у т.ч.",
+    "change": "Решта",
+    "rounding": "Заокруглення",
+    "paid": "Сплачено",
+    "items": "Позицій",
+    "return_of": "Повернення за чеком",
+    "price_override": "ціну змінено з",
+    "x_report": "X-ЗВІТ",
+    "z_report": "Z-ЗВІТ",
+    "session": "Зміна",
+    "opened": "Відкрито",
+    "closed": "Закрито",
+    "printed": "Надруковано",
+    "sales": "Продажі",
+    "returns": "Повернення",
+    "voids": "Анульовані чеки",
+    "voided_lines": "Анульовані позиції",
+    "discounts": "Знижки",
+    "net_sales": "Чисті продажі",
+    "gross_sales": "Валові продажі",
+    "tenders": "Оплати",
+    "opening_float": "Розмінна монета",
+    "cash_sales": "Готівкою продано",
+    "cash_refunds": "Готівкою повернено",
+    "paid_in": "Службове внесення",
+    "paid_out": "Службова видача",
+    "expected_cash": "Очікується в касі",
+    "counted_cash": "Пораховано",
+    "variance": "Розбіжність",
+    "no_sales": "Відкриття без продажу",
+    "count": "шт.",
+    "approvals": "Дозволи",
+    "cash": "Готівка",
+    "card": "Картка",
+    "mobile": "Мобільна оплата",
+    "gift_card": "Подарункова картка",
+    "store_credit": "Кредит магазину",
+    "voucher": "Ваучер",
+    "number": "№",
+    "tax_breakdown": "Податки",
+}
+
+_LABELS = {"en": _EN, "uk": _UK}
+
+
+def labels_for(locale: str) -> Labels:
+    """Receipt and report labels for a locale; English where a language has none yet."""
+    language = locale.replace("-", "_").split("_")[0].lower()
+    return _LABELS.get(language, _EN)
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(minor_units: int) -> str:
+    return "#,##0" + ("." + "0" * minor_units if minor_units else "")
+
+
+def amount_text(value: Decimal | Money, currency_code: str, locale: str) -> str:
+    """An amount as digits with the locale's separators, no currency sign."""
+    from babel.numbers import format_decimal
+
+    raw = value.amount if isinstance(value, Money) else value
+    info = currency(currency_code)
+    rounded = quantize(raw, info.quantum, RoundingMode.HALF_UP)
+    return str(format_decimal(rounded, format=_pattern(info.minor_units), locale=locale))
+
+
+def quantity_text(value: Decimal, decimals: int, locale: str) -> str:
+    """A quantity with exactly ``decimals`` places in the locale's style."""
+    from babel.numbers import format_decimal
+
+    pattern = "0" + ("." + "0" * decimals if decimals else "")
+    return str(format_decimal(value, format=pattern, locale=locale))
+
+
+def money_text(value: Money, locale: str) -> str:
+    """An amount with its currency sign, as babel formats it for the locale."""
+    from possdk.core._money import format_money
+
+    return format_money(value, locale=locale)
+
+
+def datetime_text(value: datetime, locale: str, timezone: str = "UTC") -> str:
+    """A short date and time in the locale's style, in the shop's time zone."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    return str(format_datetime(value, format="short", locale=locale, tzinfo=ZoneInfo(timezone)))
+
+
+def _two(left: str, right: str, width: int) -> str:
+    """Left text and right-aligned amount on one line, wrapping the text if needed."""
+    space = width - len(right) - 1
+    if len(left) <= space:
+        return left + " " * (width - len(left) - len(right)) + right
+    return left[:width] + "\n" + right.rjust(width)
+
+
+def _center(text: str, width: int) -> str:
+    return text[:width].center(width).rstrip()
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    words, lines, current = text.split(), [], ""
+    for word in words:
+        while len(word) > width:
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if not current:
+            current = word
+        elif len(current) + 1 + len(word) <= width:
+            current += " " + word
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return lines or [""]
+
+
+def _block(lines: Iterable[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
+    """Render a receipt as plain text, ``width`` characters per line."""
+    if width < 24:
+        raise ValueError(f"a receipt needs at least 24 columns, got {width}")
+    lb = labels_for(locale)
+    code = receipt.currency
+    amt = functools.partial(amount_text, currency_code=code, locale=locale)
+    rule = "-" * width
+    out: list[str] = []
+    for h in receipt.header:
+        out.append(_center(h, width))
+    if receipt.copy:
+        out.append(_center(lb["copy"], width))
+    if receipt.is_return:
+        out.append(_center(lb["return"], width))
+    out.append(
+        _two(
+            f"{lb['receipt']} {receipt.number}",
+            datetime_text(receipt.completed_at, locale, receipt.timezone),
+            width,
+        )
+    )
+    out.append(
+        f"{lb['register']}: {receipt.register_id}  {lb['operator']}: {receipt.operator_name}"[
+            :width
+        ]
+    )
+    if receipt.return_of_number:
+        out.append(f"{lb['return_of']} {receipt.return_of_number}"[:width])
+    out.append(rule)
+    for p in receipt.lines:
+        ln = p.line
+        out.extend(_wrap(ln.name, width))
+        qty = quantity_text(abs(ln.quantity), _decimals(ln.quantity), locale)
+        unit = "" if ln.unit.value == "each" else f" {ln.unit.value}"
+        sign = "-" if ln.quantity < 0 else ""
+        out.append(_two(f"  {sign}{qty}{unit} x {amt(ln.unit_price)}", amt(p.subtotal), width))
+        if ln.list_price is not None:
+            out.append(f"  ({lb['price_override']} {amt(ln.list_price)})"[:width])
+        if p.promotion_discount:
+            out.append(_two(f"  {lb['discount']}", amt(-p.promotion_discount), width))
+        if p.manual_discount:
+            d = ln.discount
+            label = lb["discount"]
+            if d is not None and d.kind is DiscountKind.PERCENT:
+                label += f" {d.describe()}"
+            if d is not None and d.reason:
+                label += f" ({d.reason})"
+            out.append(_two(f"  {label}", amt(-p.manual_discount), width))
+        if ln.note:
+            out.extend("  " + part for part in _wrap(ln.note, width - 2))
+    out.append(rule)
+    totals = receipt.totals
+    if totals.discount:
+        out.append(_two(lb["subtotal"], amt(totals.subtotal), width))
+        out.append(_two(lb["discounts"], amt(-totals.discount), width))
+    for promo in totals.promotions:
+        out.append(f"  {promo.description}"[:width])
+    for d in receipt.sale_discounts:
+        reason = f" ({d.reason})" if d.reason else ""
+        out.append(f"  {lb['sale_discount']} {d.describe()}{reason}"[:width])
+    total_label = lb["refund_total"] if receipt.is_return else lb["total"]
+    out.append(_two(total_label, money_text(totals.total, locale), width))
+    for row in totals.breakdown:
+        out.append(_two(f"{lb['incl_tax']} {row.rate.label}", amt(row.tax), width))
+    out.append(rule)
+    for t in receipt.tenders:
+        label = lb.get(t.kind.value, t.kind.value)
+        if t.reference:
+            label += f" {t.reference}"
+        shown = t.tendered if t.kind is TenderKind.CASH else t.amount
+        out.append(_two(label, amt(shown), width))
+    if receipt.cash_rounding:
+        out.append(_two(lb["rounding"], amt(receipt.cash_rounding), width))
+    if receipt.change:
+        out.append(_two(lb["change"], amt(receipt.change), width))
+    if receipt.extra_lines:
+        out.append(rule)
+        for extra in receipt.extra_lines:
+            out.extend(_center(part, width) for part in _wrap(extra, width))
+    return _block(out)
+
+
+def _decimals(quantity: Decimal) -> int:
+    exponent = quantity.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+def render_report(report: RegisterReport, *, width: int, locale: str) -> str:
+    """Render an X or Z report as plain text, ``width`` characters per line."""
+    lb = labels_for(locale)
+    code = report.currency
+    amt = functools.partial(amount_text, currency_code=code, locale=locale)
+    rule = "-" * width
+    out: list[str] = []
+    title = lb["z_report"] if report.is_final else lb["x_report"]
+    if report.number is not None:
+        title += f" {lb['number']}{report.number}"
+    out.append(_center(title, width))
+    out.append(
+        f"{lb['register']}: {report.register_id}  {lb['operator']}: {report.operator_name}"[:width]
+    )
+    out.append(_two(lb["opened"], datetime_text(report.opened_at, locale, report.timezone), width))
+    out.append(
+        _two(
+            lb["closed"] if report.is_final else lb["printed"],
+            datetime_text(report.at, locale, report.timezone),
+            width,
+        )
+    )
+    out.append(rule)
+    rows: list[tuple[str, str]] = [
+        (f"{lb['sales']} ({report.sale_count})", amt(report.sales)),
+        (f"  {lb['discounts']}", amt(report.discounts)),
+        (f"{lb['returns']} ({report.return_count})", amt(report.returns)),
+        (lb["net_sales"], amt(report.net_sales)),
+        (f"{lb['voids']} ({report.void_count})", amt(report.voided_total)),
+    ]
+    if report.voided_line_count:
+        rows.append((lb["voided_lines"], str(report.voided_line_count)))
+    out.extend(_two(a, b, width) for a, b in rows)
+    if report.tax_breakdown:
+        out.append(rule)
+        for line in report.tax_breakdown:
+            out.append(_two(f"{line.rate.label} {lb['net']}", amt(line.net), width))
+            out.append(_two(f"{line.rate.label} {lb['tax']}", amt(line.tax), width))
+    out.append(rule)
+    out.append(lb["tenders"])
+    for tt in report.tenders:
+        label = lb.get(tt.kind.value, tt.kind.value)
+        out.append(_two(f"  {label} ({tt.count})", amt(tt.amount), width))
+    out.append(rule)
+    cash_rows: Sequence[tuple[str, Money | None]] = [
+        (lb["opening_float"], report.opening_float),
+        (lb["cash_sales"], report.cash_sales),
+        (lb["cash_refunds"], report.cash_refunds),
+        (lb["paid_in"], report.paid_in),
+        (lb["paid_out"], report.paid_out),
+        (lb["rounding"], report.cash_rounding),
+        (lb["expected_cash"], report.expected_cash),
+        (lb["counted_cash"], report.counted_cash),
+        (lb["variance"], report.variance),
+    ]
+    for label, value in cash_rows:
+        if value is not None:
+            out.append(_two(label, amt(value), width))
+    if report.no_sale_count:
+        out.append(_two(lb["no_sales"], str(report.no_sale_count), width))
+    if report.approval_count:
+        out.append(_two(lb["approvals"], str(report.approval_count), width))
+    if report.counted_denominations:
+        out.append(rule)
+        for face, count in report.counted_denominations:
+            out.append(_two(f"  {amt(face)} x {count}", amt(EXACT.multiply(face, count)), width))
+    return _block(out)

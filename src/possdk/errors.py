@@ -1,0 +1,228 @@
+"""Errors raised by possdk: one tree, drawn once.
+
+Every error possdk raises derives from :class:`PossdkError`, carries its
+context as attributes and says in its message what was wrong and what to do.
+Third-party errors are wrapped with ``raise ... from``.
+
+::
+
+    PossdkError
+     +-- ConfigurationError
+     +-- MoneyError (also ValueError)
+     |    +-- CurrencyMismatchError
+     |    +-- UnknownCurrencyError
+     |    +-- InvalidAmountError (also TypeError for floats)
+     |    +-- AllocationError
+     +-- InvalidBarcodeError (also ValueError)
+     +-- CatalogError
+     |    +-- ProductNotFoundError (also KeyError)
+     |    +-- DuplicateProductError
+     +-- TaxError
+     +-- SaleError
+     |    +-- SaleStateError
+     |    +-- LineNotFoundError
+     |    +-- InvalidQuantityError
+     |    +-- InvalidDiscountError
+     |    +-- TenderError
+     |    +-- ReturnError
+     +-- PermissionDeniedError
+     +-- RegisterError
+     |    +-- RegisterSessionStateError
+     +-- PluginError
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AllocationError",
+    "CatalogError",
+    "ConfigurationError",
+    "CurrencyMismatchError",
+    "DuplicateProductError",
+    "InvalidAmountError",
+    "InvalidBarcodeError",
+    "InvalidDiscountError",
+    "InvalidQuantityError",
+    "LineNotFoundError",
+    "MoneyError",
+    "PermissionDeniedError",
+    "PluginError",
+    "PossdkError",
+    "ProductNotFoundError",
+    "RegisterError",
+    "RegisterSessionStateError",
+    "ReturnError",
+    "SaleError",
+    "SaleStateError",
+    "TaxError",
+    "TenderError",
+    "UnknownCurrencyError",
+]
+
+
+class PossdkError(Exception):
+    """The root of every error possdk raises."""
+
+
+class ConfigurationError(PossdkError, ValueError):
+    """A merchant setting is missing, contradictory or out of range."""
+
+
+# ---- money ---------------------------------------------------------------
+
+
+class MoneyError(PossdkError, ValueError):
+    """A money value or operation is invalid."""
+
+
+class CurrencyMismatchError(MoneyError):
+    """Two amounts in different currencies were combined."""
+
+    def __init__(self, left: str, right: str, operation: str) -> None:
+        super().__init__(
+            f"cannot {operation} {left} and {right}: amounts must be in the same "
+            f"currency; convert one of them first"
+        )
+        self.left, self.right, self.operation = left, right, operation
+
+
+class UnknownCurrencyError(MoneyError):
+    """A currency code is not an ISO 4217 code known to CLDR."""
+
+    def __init__(self, code: object) -> None:
+        super().__init__(
+            f"unknown currency code {code!r}: use an ISO 4217 code such as 'UAH', "
+            f"'EUR' or 'USD' (upper case, three letters)"
+        )
+        self.code = code
+
+
+class InvalidAmountError(MoneyError, TypeError):
+    """An amount is of the wrong type (a float) or not a finite number."""
+
+    def __init__(self, value: object, hint: str) -> None:
+        super().__init__(hint)
+        self.value = value
+
+
+class AllocationError(MoneyError):
+    """An amount cannot be allocated over the given weights."""
+
+
+# ---- catalog and barcodes -------------------------------------------------
+
+
+class InvalidBarcodeError(PossdkError, ValueError):
+    """A scanned or typed barcode is malformed, has a bad check digit or an unknown layout."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"invalid barcode {code!r}: {reason}")
+        self.code, self.reason = code, reason
+
+
+class CatalogError(PossdkError):
+    """The catalog cannot do what was asked."""
+
+
+class ProductNotFoundError(CatalogError, KeyError):
+    """No product matches a SKU, barcode or item code."""
+
+    def __init__(self, key: str, by: str) -> None:
+        super().__init__(f"no product with {by} {key!r}: check the code or add it to the catalog")
+        self.key, self.by = key, by
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class DuplicateProductError(CatalogError, ValueError):
+    """Two products claim the same SKU, barcode or item code."""
+
+    def __init__(self, key: str, by: str, existing_sku: str) -> None:
+        super().__init__(
+            f"{by} {key!r} already belongs to product {existing_sku!r}: "
+            f"each {by} identifies exactly one product"
+        )
+        self.key, self.by, self.existing_sku = key, by, existing_sku
+
+
+class TaxError(PossdkError, ValueError):
+    """A tax rate or category is invalid."""
+
+
+# ---- sales -----------------------------------------------------------------
+
+
+class SaleError(PossdkError):
+    """A sale operation failed."""
+
+
+class SaleStateError(SaleError):
+    """An operation is not allowed in the sale's current state."""
+
+    def __init__(self, sale_id: object, state: Any, action: str, hint: str = "") -> None:
+        state_name = getattr(state, "value", state)
+        message = f"cannot {action} sale {sale_id}: it is {state_name}"
+        super().__init__(f"{message}; {hint}" if hint else message)
+        self.sale_id, self.state, self.action = sale_id, state, action
+
+
+class LineNotFoundError(SaleError, KeyError):
+    """A sale has no (active) line with that number."""
+
+    def __init__(self, sale_id: object, line_no: int) -> None:
+        super().__init__(f"sale {sale_id} has no active line {line_no}")
+        self.sale_id, self.line_no = sale_id, line_no
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class InvalidQuantityError(SaleError, ValueError):
+    """A quantity is zero, negative or finer than the product's unit allows."""
+
+
+class InvalidDiscountError(SaleError, ValueError):
+    """A discount is negative, above 100 % or larger than the amount it applies to."""
+
+
+class TenderError(SaleError, ValueError):
+    """A tender is invalid: wrong currency, non-positive, or change from a non-cash tender."""
+
+
+class ReturnError(SaleError, ValueError):
+    """A return asks for more than was sold, or for a line the receipt does not have."""
+
+
+class PermissionDeniedError(PossdkError):
+    """The operator may not do this and no supervisor approved it."""
+
+    def __init__(self, action: Any, operator: str, detail: str = "") -> None:
+        action_name = getattr(action, "value", action)
+        message = (
+            f"operator {operator!r} may not {action_name.replace('_', ' ')}"
+            f"{' (' + detail + ')' if detail else ''}: ask a supervisor whose role "
+            f"allows it and pass approved_by=<that operator>"
+        )
+        super().__init__(message)
+        self.action, self.operator, self.detail = action, operator, detail
+
+
+# ---- registers ---------------------------------------------------------------
+
+
+class RegisterError(PossdkError):
+    """A register (till) operation failed."""
+
+
+class RegisterSessionStateError(RegisterError):
+    """The register session is not in a state that allows this operation."""
+
+
+# ---- plugins -------------------------------------------------------------------
+
+
+class PluginError(PossdkError):
+    """A plugin failed to load, clashed with another, or broke a hook's contract."""
