@@ -14,7 +14,6 @@ from possdk.core import (
     BarcodeLayouts,
     Catalog,
     FixedClock,
-    Gtin,
     MeasureKind,
     Money,
     Operator,
@@ -30,6 +29,7 @@ from possdk.core import (
     VariableMeasureLayout,
     currency,
 )
+from possdk.core._decimal import EXACT
 from possdk.errors import PermissionDeniedError
 
 __all__ = ["DemoProfile", "build_store", "run_demo"]
@@ -119,7 +119,7 @@ def build_store(*, locale: str, currency_code: str, clock: FixedClock) -> Store:
     price_decimals = currency(currency_code).minor_units
     layouts = BarcodeLayouts(
         [
-            VariableMeasureLayout.standard("21", MeasureKind.WEIGHT, 3),
+            WEIGHT_LAYOUT,
             VariableMeasureLayout.standard("22", MeasureKind.PRICE, price_decimals),
         ]
     )
@@ -192,14 +192,18 @@ def build_store(*, locale: str, currency_code: str, clock: FixedClock) -> Store:
     return Store.create(settings, catalog=catalog, operators=operators, clock=clock)
 
 
+WEIGHT_LAYOUT = VariableMeasureLayout.standard("21", MeasureKind.WEIGHT, 3)
+
+
 def weighed_code(plu: str, grams: int) -> str:
     """A prefix-21 EAN-13 carrying a weight in grams, as a shop scale prints it."""
-    return Gtin.from_body(f"21{plu}{grams:05d}").code
+    return WEIGHT_LAYOUT.encode(plu, Decimal(f"{grams}E-3")).code
 
 
-def priced_code(plu: str, minor: int) -> str:
+def priced_code(plu: str, minor: int, minor_units: int) -> str:
     """A prefix-22 EAN-13 carrying a price in minor units."""
-    return Gtin.from_body(f"22{plu}{minor:05d}").code
+    layout = VariableMeasureLayout.standard("22", MeasureKind.PRICE, minor_units)
+    return layout.encode(plu, Decimal(f"{minor}E-{minor_units}")).code
 
 
 def run_demo(
@@ -244,7 +248,8 @@ def run_demo(
     # 2. A split tender: part by card, the rest in cash (only cash is rounded).
     clock.advance(timedelta(minutes=9))
     sale = session.new_sale()
-    sale.scan(priced_code("00456", 18733 if currency(code).minor_units else 187))  # cheese
+    units = currency(code).minor_units
+    sale.scan(priced_code("00456", 18733 if units else 187, units))  # cut cheese, price on label
     sale.add("CIGS", 2)
     sale.add("WATER")
     sale.pay(TenderKind.CARD, "200.00", reference="**** 4242")
@@ -324,8 +329,9 @@ def _count_for(expected: Money) -> dict[Decimal, int]:
     counts: dict[Decimal, int] = {}
     for text in faces:
         face = Decimal(text)
-        face_minor = int(face.scaleb(minor_units))
-        if face_minor == 0 or face.scaleb(minor_units) != face_minor:
+        scaled = face.scaleb(minor_units, context=EXACT)
+        face_minor = int(scaled)
+        if face_minor == 0 or scaled != face_minor:
             continue
         n, left = divmod(left, face_minor)
         if n:

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import attrs
 
+from possdk.core._decimal import EXACT
+from possdk.core._money import to_decimal
 from possdk.errors import ConfigurationError, InvalidBarcodeError
 
 __all__ = [
@@ -36,6 +38,9 @@ class GtinKind(enum.Enum):
     """GTIN-14 (ITF-14 on cases)."""
 
 
+_KIND_BY_LENGTH = {kind.value: kind for kind in GtinKind}
+
+
 def gtin_check_digit(body: str) -> int:
     """Return the GS1 mod-10 check digit for ``body`` (the code without its check digit).
 
@@ -44,14 +49,15 @@ def gtin_check_digit(body: str) -> int:
     Raises:
         InvalidBarcodeError: ``body`` is empty or not all digits.
     """
-    if not body or not _DIGITS.issuperset(body):
+    if not (isinstance(body, str) and body.isascii() and body.isdigit()):
         raise InvalidBarcodeError(body, "a GTIN body must be digits only")
-    total = 0
-    weight = 3
-    for ch in reversed(body):
-        total += (ord(ch) - 48) * weight
-        weight = 4 - weight  # 3, 1, 3, 1, ...
-    return (10 - total % 10) % 10
+    # Sum the ASCII codes in C and take the '0' offsets back out: the rightmost
+    # digit and every second one leftwards weigh 3, the others 1.
+    raw = body.encode("ascii")
+    n = len(raw)
+    threes = sum(raw[-1::-2]) - 48 * ((n + 1) // 2)
+    ones = sum(raw[-2::-2]) - 48 * (n // 2)
+    return (10 - (3 * threes + ones) % 10) % 10
 
 
 @attrs.frozen
@@ -82,15 +88,14 @@ class Gtin:
         text = code.strip()
         if not text:
             raise InvalidBarcodeError(code, "it is empty")
-        if not _DIGITS.issuperset(text):
+        if not (text.isascii() and text.isdigit()):
             bad = next(ch for ch in text if ch not in _DIGITS)
             raise InvalidBarcodeError(code, f"GTINs are digits only, found {bad!r}")
-        try:
-            kind = GtinKind(len(text))
-        except ValueError:
+        kind = _KIND_BY_LENGTH.get(len(text))
+        if kind is None:
             raise InvalidBarcodeError(
                 code, f"a GTIN has 8, 12, 13 or 14 digits, this one has {len(text)}"
-            ) from None
+            )
         expected = gtin_check_digit(text[:-1])
         if int(text[-1]) != expected:
             raise InvalidBarcodeError(
@@ -137,7 +142,13 @@ class VariableMeasure:
 
 
 def _check_prefix(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not (len(value) == 2 and value.isdigit() and (value[0] == "2" or value == "02")):
+    if not (
+        isinstance(value, str)
+        and len(value) == 2
+        and value.isascii()
+        and value.isdigit()
+        and (value[0] == "2" or value == "02")
+    ):
         raise ConfigurationError(
             f"variable-measure prefix must be '20' to '29' (or '02'), got {value!r}"
         )
@@ -188,12 +199,45 @@ class VariableMeasureLayout:
         """The common ``2P IIIII VVVVV C`` layout: 5-digit item code, 5-digit value."""
         return cls(prefix, measure, 2, 5, 7, 5, decimals)
 
+    def encode(self, item_code: str, value: Decimal | int | str) -> Gtin:
+        """Make the EAN-13 a label printer or scale would print for this item and value.
+
+        ``layout.encode("00123", "1.347")`` for 1.347 kg of item 00123.
+
+        Raises:
+            InvalidBarcodeError: the item code has the wrong number of digits, or
+                the value is negative, has too many decimals or does not fit.
+        """
+        if not (item_code.isascii() and item_code.isdigit()) or len(item_code) != self.item_length:
+            raise InvalidBarcodeError(
+                item_code, f"item code must be {self.item_length} digits for prefix {self.prefix}"
+            )
+        amount = to_decimal(value, "value")
+        scaled = amount.scaleb(self.decimals, context=EXACT)
+        if (
+            amount < 0
+            or scaled != scaled.to_integral_value(context=EXACT)
+            or len(str(int(scaled))) > self.value_length
+        ):
+            raise InvalidBarcodeError(
+                str(value),
+                f"value must be 0 or more with at most {self.decimals} decimals and "
+                f"{self.value_length} digits in all",
+            )
+        digits = ["0"] * 12
+        digits[0:2] = self.prefix
+        digits[self.item_start : self.item_start + self.item_length] = item_code
+        digits[self.value_start : self.value_start + self.value_length] = str(int(scaled)).zfill(
+            self.value_length
+        )
+        return Gtin.from_body("".join(digits))
+
     def decode(self, gtin: Gtin) -> VariableMeasure:
         """Read the item code and value out of a code with this layout's prefix."""
         digits = gtin.gtin14[1:]
         item = digits[self.item_start : self.item_start + self.item_length]
         raw = digits[self.value_start : self.value_start + self.value_length]
-        value = Decimal(int(raw)).scaleb(-self.decimals)
+        value = Decimal(int(raw)).scaleb(-self.decimals, context=EXACT)
         return VariableMeasure(gtin, item, self.measure, value)
 
 

@@ -91,5 +91,11 @@ def quantize(value: Decimal, quantum: Decimal, mode: RoundingMode) -> Decimal:
     """
     if quantum.as_tuple().digits == (1,):  # a power of ten: quantize directly
         return value.quantize(quantum, rounding=mode.value, context=EXACT_ROUNDING)
-    steps = DIV.divide(value, quantum).quantize(ONE, rounding=mode.value, context=EXACT_ROUNDING)
+    # value / quantum is computed with enough digits for the integer part to be exact.
+    digits = len(value.as_tuple().digits) + len(quantum.as_tuple().digits) + 10
+    ctx = DIV
+    if digits > DIV.prec:
+        ctx = DIV.copy()
+        ctx.prec = digits
+    steps = ctx.divide(value, quantum).quantize(ONE, rounding=mode.value, context=ctx)
     return EXACT.multiply(steps, quantum)

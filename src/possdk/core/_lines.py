@@ -9,6 +9,7 @@ from decimal import Decimal
 import attrs
 
 from possdk.core._catalog import Unit
+from possdk.core._decimal import EXACT
 from possdk.core._money import Money, to_decimal
 from possdk.core._permissions import Approval
 from possdk.core._tax import TaxCategory
@@ -72,7 +73,7 @@ class Discount:
 
     def describe(self) -> str:
         """``"10%"`` or ``"25.00"``: the value as a cashier entered it."""
-        text = format(self.value.normalize(), "f") if self.value else "0"
+        text = format(self.value.normalize(EXACT), "f") if self.value else "0"
         return f"{text}%" if self.kind is DiscountKind.PERCENT else format(self.value, "f")
 
 
@@ -168,4 +169,4 @@ class SaleLine:
     @property
     def is_return(self) -> bool:
         """True for a line that gives back goods."""
-        return self.return_of is not None or self.refund is not None
+        return self.return_of is not None or self.refund is not None or self.quantity < 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, cast
 
 import attrs
@@ -85,9 +85,11 @@ def to_decimal(value: object, what: str = "amount") -> Decimal:
         try:
             result = Decimal(value.strip().replace("_", ""))
         except InvalidOperation:
+            result = Decimal("NaN")  # the ambient context traps it; ours does not matter
+        if result.is_nan() and value.strip().lower().lstrip("+-s") != "nan":
             raise InvalidAmountError(
                 value, f"{what} {value!r} is not a number; write it like '12.50'"
-            ) from None
+            )
     elif isinstance(value, float):
         raise InvalidAmountError(
             value,
@@ -138,7 +140,10 @@ class Money:
             raise InvalidAmountError(
                 minor, f"minor units must be an int, got {type(minor).__name__} {minor!r}"
             )
-        return cls(Decimal(minor).scaleb(-currency(currency_code).minor_units), currency_code)
+        return cls(
+            Decimal(minor).scaleb(-currency(currency_code).minor_units, context=EXACT),
+            currency_code,
+        )
 
     @classmethod
     def _make(cls, amount: Decimal, currency_code: str) -> Money:
@@ -343,7 +348,10 @@ def format_money(money: Money, *, locale: str, rounded: bool = True) -> str:
 
     info = currency(money.currency)
     amount = money.amount
-    if rounded:
-        amount = quantize(amount, info.quantum, RoundingMode.HALF_UP)
-        return str(format_currency(amount, money.currency, locale=locale))
-    return str(format_currency(amount, money.currency, locale=locale, currency_digits=False))
+    with localcontext(EXACT_ROUNDING):  # babel computes in the ambient context
+        if rounded:
+            amount = quantize(amount, info.quantum, RoundingMode.HALF_UP)
+            return str(format_currency(amount, money.currency, locale=locale))
+        return str(
+            format_currency(amount, money.currency, locale=locale, decimal_quantization=False)
+        )

@@ -314,8 +314,13 @@ class Sale:
 
     @property
     def is_paid(self) -> bool:
-        """True when the tenders cover the total exactly (after cash rounding)."""
-        return bool(self._lines) and self.balance_due.amount == 0 and bool(self._tenders)
+        """True when the tenders cover the total exactly (after cash rounding).
+
+        A sale whose total is zero (everything free) is paid without a tender.
+        """
+        if not self.active_lines or self.balance_due.amount != 0:
+            return False
+        return bool(self._tenders) or self.total.amount == 0  # an all-free sale needs no tender
 
     def __repr__(self) -> str:
         kind = "Return" if self.is_return else "Sale"
@@ -493,8 +498,8 @@ class Sale:
         """
         self._require(_MUTABLE, "discount a line of")
         line = self._line(line_no)
-        if line.is_return:
-            raise InvalidDiscountError("a return line refunds what was paid; it takes no discount")
+        if self.is_return or line.is_return:
+            raise InvalidDiscountError("a return refunds what was paid; it takes no discount")
         priced = self.totals.line(line_no)
         base = EXACT.subtract(priced.subtotal, priced.promotion_discount)
         discount = self._discount(percent, amount, reason, base)

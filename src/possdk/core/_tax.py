@@ -69,7 +69,7 @@ class TaxRate:
     @property
     def label(self) -> str:
         """The display name and percent: ``"ПДВ 20%"``."""
-        return f"{self.name or self.code} {format(self.percent.normalize(), 'f')}%"
+        return f"{self.name or self.code} {format(self.percent.normalize(EXACT), 'f')}%"
 
 
 def _rates(value: Iterable[TaxRate]) -> tuple[TaxRate, ...]:

@@ -199,6 +199,12 @@ def apply_tender(
         raise TenderError(f"a tender must be {direction}, got {offered}")
     magnitude = EXACT.abs(offered.amount)
     if kind is TenderKind.CASH:
+        if EXACT.abs(remaining.amount) < magnitude < EXACT.abs(due_cash):
+            raise TenderError(
+                f"cash of {offered} is more than the balance of {remaining} but less than "
+                f"{Money._make(due_cash, code)}, the balance rounded to the cash increment; "
+                f"take at least {Money._make(due_cash, code)} or part-pay less than the balance"
+            )
         if magnitude >= EXACT.abs(due_cash):
             diff = EXACT.subtract(due_cash, remaining.amount)
             return Tender(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING
 
-from possdk.core._decimal import EXACT, RoundingMode, quantize
+from possdk.core._decimal import EXACT, EXACT_ROUNDING, RoundingMode, quantize
 from possdk.core._lines import DiscountKind
 from possdk.core._money import Money, currency
 from possdk.core._tender import TenderKind
@@ -152,7 +152,8 @@ def amount_text(value: Decimal | Money, currency_code: str, locale: str) -> str:
     raw = value.amount if isinstance(value, Money) else value
     info = currency(currency_code)
     rounded = quantize(raw, info.quantum, RoundingMode.HALF_UP)
-    return str(format_decimal(rounded, format=_pattern(info.minor_units), locale=locale))
+    with localcontext(EXACT_ROUNDING):  # babel computes in the ambient context
+        return str(format_decimal(rounded, format=_pattern(info.minor_units), locale=locale))
 
 
 def quantity_text(value: Decimal, decimals: int, locale: str) -> str:
@@ -160,7 +161,8 @@ def quantity_text(value: Decimal, decimals: int, locale: str) -> str:
     from babel.numbers import format_decimal
 
     pattern = "0" + ("." + "0" * decimals if decimals else "")
-    return str(format_decimal(value, format=pattern, locale=locale))
+    with localcontext(EXACT_ROUNDING):
+        return str(format_decimal(value, format=pattern, locale=locale))
 
 
 def money_text(value: Money, locale: str) -> str:
@@ -218,6 +220,11 @@ def _block(lines: Iterable[str]) -> str:
 
 def render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
     """Render a receipt as plain text, ``width`` characters per line."""
+    with localcontext(EXACT_ROUNDING):  # possdk's context, whatever the host app set
+        return _render_receipt(receipt, width=width, locale=locale)
+
+
+def _render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
     if width < 24:
         raise ValueError(f"a receipt needs at least 24 columns, got {width}")
     lb = labels_for(locale)
@@ -249,7 +256,7 @@ def render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
     for p in receipt.lines:
         ln = p.line
         out.extend(_wrap(ln.name, width))
-        qty = quantity_text(abs(ln.quantity), _decimals(ln.quantity), locale)
+        qty = quantity_text(EXACT.abs(ln.quantity), _decimals(ln.quantity), locale)
         unit = "" if ln.unit.value == "each" else f" {ln.unit.value}"
         sign = "-" if ln.quantity < 0 else ""
         out.append(_two(f"  {sign}{qty}{unit} x {amt(ln.unit_price)}", amt(p.subtotal), width))
@@ -300,13 +307,18 @@ def render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
 
 
 def _decimals(quantity: Decimal) -> int:
-    exponent = quantity.normalize().as_tuple().exponent
+    exponent = quantity.normalize(EXACT).as_tuple().exponent
     assert isinstance(exponent, int)
     return max(0, -exponent)
 
 
 def render_report(report: RegisterReport, *, width: int, locale: str) -> str:
     """Render an X or Z report as plain text, ``width`` characters per line."""
+    with localcontext(EXACT_ROUNDING):
+        return _render_report(report, width=width, locale=locale)
+
+
+def _render_report(report: RegisterReport, *, width: int, locale: str) -> str:
     lb = labels_for(locale)
     code = report.currency
     amt = functools.partial(amount_text, currency_code=code, locale=locale)

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks: possdk against a hand-written floor in the same run."""

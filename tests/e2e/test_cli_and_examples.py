@@ -1,0 +1,104 @@
+"""The ``possdk`` command and the examples, run as a user runs them."""
+
+from __future__ import annotations
+
+import decimal
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from possdk._demo import run_demo
+
+ROOT = Path(__file__).parents[2]
+POSSDK = Path(sys.executable).parent / "possdk"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(POSSDK), *args], capture_output=True, text=True, timeout=60)
+
+
+def test_demo_prints_every_receipt_and_the_z_report():
+    result = cli("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("Чек till-1/") == 6  # five sales and one return
+    assert "Z-ЗВІТ №1" in out and "Розбіжність" in out
+    assert "Банани" in out and "1,347 kg" in out  # a weighed, scanned item
+    assert "Картка **** 4242" in out  # split tender
+    assert "Заокруглення" in out  # cash rounding to 0.10
+    assert "refused: operator 'cashier-1' may not give discount" in out
+    assert "Повернення за чеком till-1/000001" in out
+    assert "₴" in out
+
+
+@pytest.mark.parametrize(
+    ("locale", "currency", "expect"),
+    [
+        ("en_US", "USD", "Sales tax"),
+        ("de_CH", "CHF", "CHF"),
+        ("ja_JP", "JPY", "Z REPORT"),
+        ("en_US", "EUR", "€"),
+    ],
+)
+def test_demo_in_other_locales_and_currencies(locale, currency, expect):
+    result = cli("demo", "--locale", locale, "--currency", currency, "--width", "48")
+    assert result.returncode == 0, result.stderr
+    assert expect in result.stdout
+    printed = [ln for ln in result.stdout.splitlines() if not ln.startswith(("---", "==="))]
+    assert all(len(line) <= 48 for line in printed)
+
+
+def test_demo_refuses_an_unknown_currency_clearly():
+    result = cli("demo", "--currency", "XYZ")
+    assert result.returncode == 1
+    assert "unknown currency code 'XYZ'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_version():
+    result = cli("--version")
+    assert result.returncode == 0 and "possdk" in result.stdout
+
+
+def test_quickstart_example_runs():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "quickstart.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "СУМА" in result.stdout and "265,00" in result.stdout
+    assert "Z-ЗВІТ №1" in result.stdout and "Розбіжність" in result.stdout
+
+
+def test_readme_quickstart_is_the_example():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Quickstart\n\n```python\n(.*?)```", readme, re.S)
+    assert block is not None
+    example = (ROOT / "examples" / "quickstart.py").read_text()
+
+    def normalised(text: str) -> str:  # ignore layout and the formatter's trailing commas
+        return re.sub(r",([)\]])", r"\1", re.sub(r"\s+", "", text))
+
+    body = "\n".join(
+        line for line in block.group(1).splitlines() if not line.startswith(("import", "from"))
+    )
+    assert normalised(body) in normalised(example)
+
+
+def test_the_whole_day_ignores_a_hostile_ambient_decimal_context():
+    def day() -> str:
+        out: list[str] = []
+        run_demo(out=out.append)
+        return re.sub(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "<id>", "\n".join(out))
+
+    reference = day()
+    hostile = decimal.Context(
+        prec=2, rounding=decimal.ROUND_FLOOR, traps=[decimal.Inexact, decimal.Rounded]
+    )
+    with decimal.localcontext(hostile):
+        assert day() == reference
