@@ -353,41 +353,64 @@ def _document_taxes(
     minor_units: int,
     mode: RoundingMode,
 ) -> list[tuple[Decimal, ...]]:
-    """Round tax once per rate over the document, then allocate it back to lines.
+    """Round tax once per rate over the document, then share it out to the lines.
 
-    Return lines keep their fixed taxes and are not part of the allocation.
+    Each line gets its exact tax rounded towards zero, and the minor units
+    still missing from the rounded document tax go one each to the lines
+    with the largest remainders (ties to the earlier line): the lines add up
+    to the document's tax exactly and each is within one minor unit of its
+    exact share. Return lines keep their fixed taxes.
     """
-    raw: list[tuple[Decimal, ...]] = []
-    per_rate: dict[str, list[tuple[int, int, Decimal]]] = {}  # code -> (line, slot, raw)
+    quantum = _QUANTA[minor_units]
+    divide = DIV.divide
+    down = RoundingMode.DOWN.value
+    result: list[list[Decimal]] = []
+    # code -> [exact sum, [(line, slot, exact tax)]]
+    per_rate: dict[str, list[Any]] = {}
     for i, ln in enumerate(active):
         cat = ln.tax_category
-        if i in fixed_taxes or not cat.rates:
-            raw.append(())
+        factors = cat._factors
+        if i in fixed_taxes or not factors:
+            result.append([])
             continue
-        r = cat.tax_in_gross(amounts[i]) if inclusive else cat.tax_on_net(amounts[i])
-        raw.append(r)
-        for slot, (rate, t) in enumerate(zip(cat.rates, r, strict=True)):
-            per_rate.setdefault(rate.code, []).append((i, slot, t))
-    quantum = Decimal(1).scaleb(-minor_units)
-    result: list[list[Decimal]] = [[ZERO] * len(r) for r in raw]
-    for entries in per_rate.values():
-        exact = sum((t for _, _, t in entries), ZERO)
+        amount = amounts[i]
+        if inclusive:
+            g = cat._gross_factor
+            raw = [divide(amount * f, g) for f in factors]
+        else:
+            raw = [amount * f for f in factors]
+        result.append([t.quantize(quantum, down) for t in raw])
+        for slot, rate in enumerate(cat.rates):
+            entry = per_rate.get(rate.code)
+            if entry is None:
+                per_rate[rate.code] = [raw[slot], [(i, slot, raw[slot])]]
+            else:
+                entry[0] += raw[slot]
+                entry[1].append((i, slot, raw[slot]))
+    for exact, entries in per_rate.values():
         rounded = quantize(exact, quantum, mode)
-        if rounded == 0:
+        floors = sum((result[i][slot] for i, slot, _ in entries), ZERO)
+        missing = int((rounded - floors) / quantum)
+        if missing == 0:
             continue
-        negative = rounded < 0
-        weights = [-t if negative else t for _, _, t in entries]
-        if any(w < 0 for w in weights):
-            # Sold and given-back lines in one document at one rate: round
-            # each line instead (documented; a return is normally its own document).
+        signs = {t > 0 for _, _, t in entries if t}
+        if len(signs) > 1 or (missing > 0) != (True in signs):
+            # Sold and given-back lines at one rate in one document: round each
+            # line instead (documented; a return is normally its own document).
             for i, slot, t in entries:
                 result[i][slot] = quantize(t, quantum, mode)
             continue
-        shares = _spread(-rounded if negative else rounded, weights, minor_units, 12)
-        for (i, slot, _), share in zip(entries, shares, strict=True):
-            result[i][slot] = -share if negative else share
+        step = quantum if missing > 0 else -quantum
+        remainders = [abs(t - result[i][slot]) for i, slot, t in entries]
+        order = sorted(range(len(entries)), key=remainders.__getitem__, reverse=True)
+        for k in order[: abs(missing)]:
+            i, slot, _ = entries[k]
+            result[i][slot] += step
     out: list[tuple[Decimal, ...]] = []
     for i, row in enumerate(result):
         fixed = fixed_taxes.get(i)
         out.append(fixed if fixed is not None else tuple(row))
     return out
+
+
+_QUANTA = [Decimal(1).scaleb(-n) for n in range(10)]
