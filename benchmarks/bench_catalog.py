@@ -46,9 +46,12 @@ def run() -> list[str]:
     # UPC/EAN/GTIN-14 forms mixed, as scanners send them
     codes = [c if i % 3 else c.zfill(14) for i, c in enumerate(codes)]
 
-    start = time.perf_counter()
-    catalog = build(data)
-    build_s = time.perf_counter() - start
+    builds = []
+    for _ in range(3):  # the first build is cold (the allocator grows the heap); keep both
+        start = time.perf_counter()
+        catalog = build(data)
+        builds.append(time.perf_counter() - start)
+    build_s, cold_s = min(builds), builds[0]
     start = time.perf_counter()
     plain = {row[4].zfill(14): row for row in data}
     plain_s = time.perf_counter() - start
@@ -73,8 +76,8 @@ def run() -> list[str]:
     scan_per = best_of(scans, repeat=3) / 20_000
     assert len(catalog) == PRODUCTS
     return [
-        f"bench_catalog build: {build_s:.2f} s for {PRODUCTS:,} products "
-        f"(plain dict of the same rows {plain_s:.2f} s) [goal < 3 s]",
+        f"bench_catalog build: {build_s:.2f} s for {PRODUCTS:,} products, best of 3 "
+        f"(first, cold: {cold_s:.2f} s; plain dict of the same rows {plain_s:.2f} s) [goal < 3 s]",
         f"bench_catalog by_barcode: {per * 1e6:.2f} us per look-up over {LOOKUPS:,} codes "
         f"(plain dict {plain_per * 1e6:.2f} us, ratio {per / plain_per:.1f}x) [goal < 5 us]",
         f"bench_catalog scan (validates check digit, variable-measure layouts): "

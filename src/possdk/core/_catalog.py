@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import gc
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from types import MappingProxyType
@@ -168,7 +169,23 @@ class Catalog:
         self.add_many((product,))
 
     def add_many(self, products: Iterable[Product]) -> int:
-        """Add products in bulk; all or none are added. Returns how many."""
+        """Add products in bulk; all or none are added. Returns how many.
+
+        While it runs, Python's cyclic garbage collector is paused (and resumed
+        afterwards, also on error): products hold no reference cycles, and
+        collections triggered by hundreds of thousands of new objects cost a
+        quarter of a large load's time without freeing anything.
+        """
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            return self._add_many(products)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _add_many(self, products: Iterable[Product]) -> int:
         staged_sku: dict[str, Product] = {}
         staged_gtin: dict[str, Product] = {}
         staged_plu: dict[str, Product] = {}

@@ -106,7 +106,13 @@ def to_decimal(value: object, what: str = "amount") -> Decimal:
 
 
 def _check_currency(instance: Money, attribute: attrs.Attribute[str], value: str) -> None:
-    currency(value)
+    if value not in _SEEN_CODES:  # a set look-up is cheaper than the cached call
+        currency(value)
+        _SEEN_CODES.add(value)
+
+
+# Codes already validated against CLDR; only ever grows with valid ISO codes.
+_SEEN_CODES: set[str] = set()
 
 
 @attrs.frozen(order=False, repr=False)

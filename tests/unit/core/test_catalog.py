@@ -608,3 +608,23 @@ def test_weight_code_for_a_product_sold_by_the_piece_is_refused():
     )
     with pytest.raises(InvalidBarcodeError, match="sold by the piece"):
         catalog.scan(layout.encode("00999", "0.500").code)
+
+
+def test_add_many_restores_the_garbage_collector_also_on_error():
+    import gc
+
+    from possdk import Catalog, Money, Product, TaxCategory
+    from possdk.errors import DuplicateProductError
+
+    catalog = Catalog([TaxCategory("std", [])])
+    p = Product("A", "A", Money("1", "UAH"), "std")
+    assert gc.isenabled()
+    with pytest.raises(DuplicateProductError):
+        catalog.add_many([p, p])
+    assert gc.isenabled() and len(catalog) == 0
+    gc.disable()
+    try:
+        catalog.add_many([p])
+        assert not gc.isenabled()  # a host app that turned it off keeps it off
+    finally:
+        gc.enable()
