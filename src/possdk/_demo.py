@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -214,8 +215,9 @@ def run_demo(
     out: Callable[[str], None] = print,
 ) -> Store:
     """Run the scripted day and print every receipt and the Z report through ``out``."""
-    start = datetime(2026, 11, 27, 7, 0, tzinfo=timezone.utc)  # 09:00 in Kyiv
-    clock = FixedClock(start, step=timedelta(seconds=7))
+    local_zone = ZoneInfo(profile_for(locale, currency_code).timezone)
+    start = datetime(2026, 11, 27, 9, 0, tzinfo=local_zone)  # the shop opens at nine
+    clock = FixedClock(start.astimezone(timezone.utc), step=timedelta(seconds=7))
     store = build_store(locale=locale, currency_code=currency_code, clock=clock)
     code = currency_code
 

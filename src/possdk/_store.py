@@ -258,6 +258,10 @@ class Store:
         """A receipt again, marked as a copy."""
         return self.receipt(number_or_id).as_copy()
 
+    def z_reports(self) -> tuple[RegisterReport, ...]:
+        """Every Z report, in the order the sessions closed."""
+        return tuple(self._z_reports)
+
     def suspended_sales(self) -> tuple[Sale, ...]:
         """Parked sales any session may resume."""
         return tuple(self._suspended.values())

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
+from possdk.errors import ConfigurationError
+
 __all__ = ["Clock", "FixedClock", "IdGenerator", "SystemClock"]
 
 
@@ -42,7 +44,7 @@ class FixedClock:
 
     def __init__(self, start: datetime, *, step: timedelta = timedelta(0)) -> None:
         if start.tzinfo is None:
-            raise ValueError("FixedClock needs an aware datetime, e.g. tzinfo=timezone.utc")
+            raise ConfigurationError("FixedClock needs an aware datetime, e.g. tzinfo=timezone.utc")
         self._now = start.astimezone(timezone.utc)
         self._step = step
         self._lock = threading.Lock()
@@ -57,7 +59,7 @@ class FixedClock:
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward by ``delta``."""
         if delta < timedelta(0):
-            raise ValueError("a clock only moves forward")
+            raise ConfigurationError(f"a clock only moves forward, got {delta}")
         with self._lock:
             self._now += delta
 
@@ -82,10 +84,13 @@ class IdGenerator:
         self._last_ms = -1
         self._counter = 0
 
-    def new(self) -> uuid.UUID:
-        """Return a new UUIDv7."""
+    def new(self, at: datetime | None = None) -> uuid.UUID:
+        """Return a new UUIDv7, timed ``at`` (default: the clock's now).
+
+        Pass the time an event records, so its id and its timestamp agree.
+        """
         rnd = self._random(10)
-        ms = int(self._clock.now().timestamp() * 1000)
+        ms = int((at or self._clock.now()).timestamp() * 1000)
         with self._lock:
             if ms > self._last_ms:
                 self._last_ms = ms

@@ -165,6 +165,8 @@ class SaleLine:
     """For a return line, the line it returns."""
     refund: RefundAmounts | None = None
     """For a return line, the fixed amounts it refunds."""
+    quantity_decimals: int | None = None
+    """Decimal places a quantity may have (from the product); None: the unit's default."""
 
     @property
     def is_return(self) -> bool:

@@ -124,6 +124,8 @@ class SaleTotals:
     """Tax per rate, in the order rates first appear."""
     promotions: tuple[PromotionDiscount, ...] = ()
     """The automatic promotions that applied."""
+    tax_inclusive: bool = True
+    """True when prices included tax (the total is the sum of line prices)."""
 
     def line(self, line_no: int) -> PricedLine:
         """The priced line with this number."""
@@ -201,10 +203,11 @@ def _price(
     half_up = _ROUND_HALF_UP
     active = [ln for ln in lines if not ln.voided]
     n = len(active)
-    subtotals: list[Decimal] = [ZERO] * n
-    promo: list[Decimal] = [ZERO] * n
-    manual: list[Decimal] = [ZERO] * n
-    amounts: list[Decimal] = [ZERO] * n
+    zero = _ZEROS[info.minor_units]  # 0.00, not 0: amounts keep the currency's exponent
+    subtotals: list[Decimal] = [zero] * n
+    promo: list[Decimal] = [zero] * n
+    manual: list[Decimal] = [zero] * n
+    amounts: list[Decimal] = [zero] * n
     fixed_taxes: dict[int, tuple[Decimal, ...]] = {}
 
     line_promos: dict[int, Decimal] = {}
@@ -288,14 +291,14 @@ def _price(
     priced: list[PricedLine] = []
     append = priced.append
     breakdown: dict[str, list[Any]] = {}
-    t_tax = t_gross = ZERO
+    t_tax = t_gross = zero
     for i, ln in enumerate(active):
         amount = amounts[i]
         cat = ln.tax_category
         factors = cat._factors
         if not factors:
             line_taxes: tuple[Decimal, ...] = ()
-            tax = ZERO
+            tax = zero
         elif not per_line:
             line_taxes = doc_taxes[i]
             tax = sum(line_taxes, ZERO)
@@ -333,8 +336,8 @@ def _price(
     return SaleTotals(
         currency=code,
         lines=tuple(priced),
-        subtotal=make(sum(subtotals, ZERO), code),
-        discount=make(sum(promo, ZERO) + sum(manual, ZERO), code),
+        subtotal=make(sum(subtotals, zero), code),
+        discount=make(sum(promo, zero) + sum(manual, zero), code),
         net=make(t_gross - t_tax, code),
         tax=make(t_tax, code),
         total=make(t_gross, code),
@@ -342,6 +345,7 @@ def _price(
             TaxLine(r, make(nt, code), make(tx, code)) for r, nt, tx in breakdown.values()
         ),
         promotions=tuple(applied),
+        tax_inclusive=inclusive,
     )
 
 
@@ -414,3 +418,4 @@ def _document_taxes(
 
 
 _QUANTA = [Decimal(1).scaleb(-n) for n in range(10)]
+_ZEROS = [Decimal(0).scaleb(-n) for n in range(10)]

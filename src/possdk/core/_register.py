@@ -317,6 +317,9 @@ class _SessionSaleHost:
     def returned_quantities(self, sale_id: uuid.UUID) -> Mapping[int, Decimal]:
         return self._session._host.returned_quantities(sale_id)
 
+    def park(self, sale: Sale) -> None:
+        self._session._park(sale)
+
 
 class RegisterSession:
     """One operator's shift on one register, from the opening float to the count.
@@ -442,18 +445,14 @@ class RegisterSession:
         return sale
 
     def suspend(self, sale: Sale) -> None:
-        """Park a sale; any open session of the store can :meth:`resume` it."""
+        """Park a sale (the same as ``sale.suspend()``); any open session can :meth:`resume` it."""
         sale.suspend()
-        self._open_sales.pop(sale.id, None)
-        self._host.suspend_sale(sale)
 
     def resume(self, sale_id: uuid.UUID, *, operator: Operator | str | None = None) -> Sale:
-        """Resume a parked sale on this session."""
+        """Resume a parked sale on this session, by this session's operator unless named."""
         self._require_open("resume a sale")
         sale = self._host.take_suspended(sale_id)
-        sale.resume(
-            session_id=self.id, operator=None if operator is None else self._resolve(operator)
-        )
+        sale.resume(session_id=self.id, operator=self._resolve(operator))
         sale._host = self._sale_host
         self._open_sales[sale.id] = sale
         return sale
@@ -679,9 +678,8 @@ class RegisterSession:
             )
 
     def _record(self, event_type: type[Event], **fields: Any) -> None:
-        self._host.record(
-            event_type(event_id=self._host.ids.new(), occurred_at=self._host.clock.now(), **fields)
-        )
+        now = self._host.clock.now()
+        self._host.record(event_type(event_id=self._host.ids.new(now), occurred_at=now, **fields))
 
     def _on_sale_event(self, event: Event) -> None:
         if isinstance(event, SaleVoided):
@@ -690,6 +688,10 @@ class RegisterSession:
         elif isinstance(event, ApprovalGranted):
             self._totals.approval_count += 1
         self._host.record(event)
+
+    def _park(self, sale: Sale) -> None:
+        self._open_sales.pop(sale.id, None)
+        self._host.suspend_sale(sale)
 
     def _finish(self, receipt: Receipt) -> Receipt:
         if self._state is not SessionState.OPEN:

@@ -58,9 +58,12 @@ from possdk.core._receipt import Receipt, ReceiptKind
 from possdk.core._tax import TaxPolicy
 from possdk.core._tender import CashRoundingPolicy, Tender, TenderKind, apply_tender
 from possdk.errors import (
+    CatalogError,
+    CurrencyMismatchError,
     InvalidDiscountError,
     InvalidQuantityError,
     LineNotFoundError,
+    PluginError,
     ReturnError,
     SaleStateError,
     TenderError,
@@ -152,6 +155,10 @@ class SaleHost(Protocol):
 
     def returned_quantities(self, sale_id: uuid.UUID) -> Mapping[int, Decimal]:
         """Quantities already returned per line of a completed sale."""
+        ...
+
+    def park(self, sale: Sale) -> None:
+        """Keep a suspended sale where any session can resume it."""
         ...
 
 
@@ -268,7 +275,7 @@ class Sale:
                 self.operator.id,
                 self.customer_id,
             )
-            promotions = () if self.is_return else tuple(self._host.promotions(basket))
+            promotions = () if self.is_return else self._checked_promotions(basket)
             self._totals = price_lines(
                 active,
                 currency_code=self.currency,
@@ -390,17 +397,16 @@ class Sale:
                 "this is a return against a receipt; use return_line()",
             )
         if not product.active:
-            raise InvalidQuantityError(f"product {product.sku!r} is inactive and cannot be sold")
+            raise CatalogError(
+                f"product {product.sku!r} is inactive and cannot be sold; reactivate it first"
+            )
         unit = Unit.EACH if per_item else product.unit
         qty = self._quantity(quantity, unit, 0 if per_item else product.decimals, product.sku)
         if self.is_return:
             qty = EXACT.minus(qty)
         price = unit_price or product.price
         if price.currency != self.currency:
-            raise TenderError(
-                f"product {product.sku!r} is priced in {price.currency}, "
-                f"the sale is in {self.currency}"
-            )
+            raise CurrencyMismatchError(price.currency, self.currency, f"sell {product.sku!r} in")
         line = SaleLine(
             line_no=len(self._lines) + 1,
             sku=product.sku,
@@ -411,6 +417,7 @@ class Sale:
             tax_category=self._host.catalog.tax_category(product.tax_category),
             barcode=barcode,
             note=note,
+            quantity_decimals=0 if per_item else product.decimals,
         )
         self._lines.append(line)
         self._changed()
@@ -530,7 +537,23 @@ class Sale:
         self._require(_MUTABLE, "discount")
         if self.is_return:
             raise InvalidDiscountError("a return takes no discount")
-        base = self.totals.subtotal - self.totals.discount
+        # The base is the sale before any manual sale discount: a new one replaces the old.
+        active = self.active_lines
+        basket = Basket(
+            self.id,
+            self.currency,
+            active,
+            self._host.clock.now(),
+            self.operator.id,
+            self.customer_id,
+        )
+        before = price_lines(
+            active,
+            currency_code=self.currency,
+            policy=self._host.tax_policy,
+            promotions=self._checked_promotions(basket),
+        )
+        base = before.subtotal - before.discount
         discount = self._discount(percent, amount, reason, base.amount)
         approval = self._authorize(
             Action.DISCOUNT,
@@ -556,9 +579,10 @@ class Sale:
     def return_line(self, line_no: int, quantity: Decimal | int | str | None = None) -> SaleLine:
         """Give back (part of) a line of the original receipt.
 
-        Refunds exactly what that quantity was charged, after discounts and
-        with its tax; the last unit returned gets any remaining cent, so the
-        refunds of a line never add up to more than was paid for it.
+        Refunds what that quantity was charged, after discounts and with its
+        tax. Shares are rounded on the running total returned so far (returning
+        one of "3 for 10.00" at a time refunds 3.33, 3.34, 3.33), so the
+        refunds of a line add up to exactly what was paid for it, never more.
 
         Raises:
             ReturnError: more than was sold (minus earlier returns), or no such line.
@@ -613,6 +637,7 @@ class Sale:
             tax_category=priced.line.tax_category,
             return_of=ReturnOf(original.sale_id, original.number, line_no),
             refund=refund,
+            quantity_decimals=priced.line.quantity_decimals,
         )
         self._lines.append(line)
         self._changed()
@@ -641,7 +666,7 @@ class Sale:
         self._require((SaleState.OPEN, SaleState.TENDERING), "take a payment for")
         if not self.active_lines:
             raise SaleStateError(self.id, self._state, "take a payment for", "it has no lines")
-        tender_kind = TenderKind(kind) if isinstance(kind, str) else kind
+        tender_kind = _tender_kind(kind)
         offered = None if amount is None else self._money(amount, "tender")
         if offered is not None and self.is_return and offered.amount > 0:
             offered = -offered  # a refund pays out; accept the amount as a cashier types it
@@ -685,12 +710,13 @@ class Sale:
     # ---- life cycle ----------------------------------------------------------
 
     def suspend(self) -> None:
-        """Park the sale to serve another customer; resume it later on any session."""
+        """Park the sale to serve another customer; any session can resume it later."""
         self._require(_MUTABLE, "suspend", "a sale with tenders cannot be parked")
         if not self.active_lines:
             raise SaleStateError(self.id, self._state, "suspend", "it has no lines; just drop it")
         self._state = SaleState.SUSPENDED
         self._emit(SaleSuspended)
+        self._host.park(self)
 
     def resume(
         self, *, session_id: uuid.UUID | None = None, operator: Operator | None = None
@@ -765,10 +791,27 @@ class Sale:
 
     # ---- internals -------------------------------------------------------------
 
+    def _checked_promotions(self, basket: Basket) -> tuple[PromotionDiscount, ...]:
+        promotions = tuple(self._host.promotions(basket))
+        for p in promotions:
+            amount = p.amount
+            if not isinstance(amount, Money) or amount.currency != self.currency:
+                raise PluginError(
+                    f"promotion {p.promotion_id!r} gave {amount!r}; "
+                    f"it must be Money in {self.currency}"
+                )
+            if amount.amount < 0 or not amount.is_rounded:
+                raise PluginError(
+                    f"promotion {p.promotion_id!r} gave {amount}; a promotion discount must be "
+                    f"zero or more, in whole minor units"
+                )
+        return promotions
+
     def _emit(self, event_type: type[SaleEvent], **fields: Any) -> None:
+        now = self._host.clock.now()
         event = event_type(
-            event_id=self._host.ids.new(),
-            occurred_at=self._host.clock.now(),
+            event_id=self._host.ids.new(now),
+            occurred_at=now,
             sale_id=self.id,
             **fields,
         )
@@ -777,7 +820,7 @@ class Sale:
 
     def _emit_approval(self, approval: Approval) -> None:
         event = ApprovalGranted(
-            event_id=self._host.ids.new(),
+            event_id=self._host.ids.new(approval.at),
             occurred_at=approval.at,
             approval=approval,
             sale_id=self.id,
@@ -880,8 +923,18 @@ class Sale:
         return Discount.amount(value, reason)
 
 
+def _tender_kind(kind: TenderKind | str) -> TenderKind:
+    if isinstance(kind, TenderKind):
+        return kind
+    try:
+        return TenderKind(kind)
+    except ValueError:
+        names = ", ".join(repr(k.value) for k in TenderKind)
+        raise TenderError(f"unknown tender kind {kind!r}; use one of {names}") from None
+
+
 def _decimals_allowed(line: SaleLine) -> int:
-    return line.unit.decimals
+    return line.unit.decimals if line.quantity_decimals is None else line.quantity_decimals
 
 
 def _as_percent(discount: Discount, base: Decimal) -> Decimal:

@@ -12,6 +12,7 @@ from possdk.core._decimal import EXACT, EXACT_ROUNDING, RoundingMode, quantize
 from possdk.core._lines import DiscountKind
 from possdk.core._money import Money, currency
 from possdk.core._tender import TenderKind
+from possdk.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from possdk.core._receipt import Receipt
@@ -226,7 +227,7 @@ def render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
 
 def _render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
     if width < 24:
-        raise ValueError(f"a receipt needs at least 24 columns, got {width}")
+        raise ConfigurationError(f"a receipt needs at least 24 columns, got {width}")
     lb = labels_for(locale)
     code = receipt.currency
     amt = functools.partial(amount_text, currency_code=code, locale=locale)
@@ -285,9 +286,16 @@ def _render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
         reason = f" ({d.reason})" if d.reason else ""
         out.append(f"  {lb['sale_discount']} {d.describe()}{reason}"[:width])
     total_label = lb["refund_total"] if receipt.is_return else lb["total"]
-    out.append(_two(total_label, money_text(totals.total, locale), width))
-    for row in totals.breakdown:
-        out.append(_two(f"{lb['incl_tax']} {row.rate.label}", amt(row.tax), width))
+    taxed = [row for row in totals.breakdown if row.tax or row.rate.percent]
+    if totals.tax_inclusive:
+        out.append(_two(total_label, money_text(totals.total, locale), width))
+        for row in taxed:
+            out.append(_two(f"{lb['incl_tax']} {row.rate.label}", amt(row.tax), width))
+    else:  # tax was added on top: show the net, each tax, then the total
+        out.append(_two(lb["net"], amt(totals.net), width))
+        for row in taxed:
+            out.append(_two(f"+ {row.rate.label}", amt(row.tax), width))
+        out.append(_two(total_label, money_text(totals.total, locale), width))
     out.append(rule)
     for t in receipt.tenders:
         label = lb.get(t.kind.value, t.kind.value)

@@ -413,3 +413,89 @@ def test_an_all_free_sale_completes_without_a_tender(session):
     assert sale.total == uah("0.00") and sale.is_paid
     receipt = sale.complete()
     assert receipt.tenders == () and receipt.total == uah("0.00")
+
+
+def test_unknown_tender_kind_is_a_tender_error(session):
+    sale = session.new_sale()
+    sale.add("BREAD")
+    with pytest.raises(TenderError, match="unknown tender kind 'cheque'"):
+        sale.pay("cheque")
+    assert sale.tenders == ()
+
+
+def test_sale_suspend_alone_parks_it_for_any_session(store, session):
+    sale = session.new_sale()
+    sale.add("BREAD")
+    sale.suspend()
+    assert store.suspended_sales() == (sale,) and session.open_sales == ()
+    other = store.register("till-2").open_session(operator="super", opening_float="0")
+    assert other.resume(sale.id).operator.id == "super"  # carried on by who resumed it
+
+
+def test_set_quantity_and_returns_honour_the_products_quantity_decimals(store, session):
+    from possdk import Product, Unit
+
+    store.catalog.add(
+        Product("LINEN", "Linen", uah("120.00"), "standard", unit=Unit.METRE, quantity_decimals=1)
+    )
+    sale = session.new_sale()
+    sale.add("LINEN", "1.5")
+    with pytest.raises(InvalidQuantityError, match="1 decimals"):
+        sale.set_quantity(1, "1.25")
+    sale.set_quantity(1, "2.5")
+    sale.pay("card")
+    receipt = sale.complete()
+    ret = session.new_return(receipt, approved_by="super")
+    with pytest.raises(InvalidQuantityError):
+        ret.return_line(1, "0.25")
+    assert ret.return_line(1, "0.5").quantity == Decimal("-0.5")
+
+
+def test_replacing_a_sale_discount_is_judged_against_the_undiscounted_sale(session):
+    sale = session.new_sale()
+    sale.add("COFFEE")  # 189.00; the cashier may give 5 % = 9.45
+    sale.discount_sale(percent="5")
+    sale.discount_sale(amount="9.45")  # replaces the 5 %, so it is 5 % of 189.00 again
+    assert sale.total == uah("179.55") and len(sale.sale_discounts) == 1
+
+
+@pytest.mark.parametrize(
+    "amount", [Money("-5.00", "UAH"), Money("1.00", "EUR"), Money("0.333", "UAH")]
+)
+def test_a_promotion_plugin_giving_a_bad_amount_is_a_plugin_error(amount):
+    from possdk import hookimpl
+    from possdk.core import PromotionDiscount
+    from possdk.errors import PluginError
+    from tests.conftest import make_store
+
+    class Bad:
+        @hookimpl
+        def possdk_pricing_promotions(self, basket):  # type: ignore[no-untyped-def]
+            return [PromotionDiscount("bad", "bad", amount, 1)]
+
+    session = make_store(plugins=(Bad(),)).register("t").open_session(operator="cashier")
+    sale = session.new_sale()
+    sale.add("BREAD")  # totals are priced lazily, when asked for
+    with pytest.raises(PluginError, match="'bad'"):
+        _ = sale.total
+
+
+def test_an_event_id_carries_the_events_own_time(session):
+    sale = session.new_sale()
+    sale.add("BREAD")
+    for event in sale.events:
+        millis = event.event_id.int >> 80
+        assert millis == int(event.occurred_at.timestamp() * 1000)
+
+
+def test_inactive_product_and_foreign_price_are_clear_errors(store, session):
+    import attrs
+
+    from possdk.errors import CatalogError, CurrencyMismatchError
+
+    store.catalog.replace(attrs.evolve(store.catalog.get("MILK"), active=False))
+    sale = session.new_sale()
+    with pytest.raises(CatalogError, match="inactive"):
+        sale.add("MILK")
+    with pytest.raises(CurrencyMismatchError):
+        sale.add_product(store.catalog.get("BREAD"), unit_price=Money("1", "EUR"))
