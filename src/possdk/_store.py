@@ -1,48 +1,79 @@
 """The Store facade: the one object a host app holds.
 
 It owns the catalog, the merchant's settings, the operators, the plugin
-manager, the clock and the registers, and implements the ports the core's
-sale and register session need. This version keeps everything in memory;
-durable storage plugs in behind the same facade.
+manager, the clock and the registers, keeps them in a storage backend
+(SQLite by default, PostgreSQL for many tills), and implements the port the
+core's register sessions and sales commit through: every business operation
+is one unit of work with one journal entry.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pluggy
 
 from possdk.core import (
     Basket,
+    CashMoved,
     CashRoundingPolicy,
     Catalog,
     Clock,
+    DrawerOpened,
     Event,
     IdGenerator,
     Money,
     Operator,
+    Product,
     PromotionDiscount,
     Receipt,
     RegisterReport,
     RegisterSession,
-    Sale,
+    RegisterSessionClosed,
+    RegisterSessionOpened,
+    RegisterTotals,
+    ReturnCompleted,
+    SaleCompleted,
+    SaleResumed,
+    SaleSnapshot,
+    SaleSuspended,
     SaleVoided,
     SystemClock,
+    TaxCategory,
     TaxPolicy,
     currency,
 )
+from possdk.core._barcodes import BarcodeLayouts
 from possdk.core._decimal import EXACT
-from possdk.errors import ConfigurationError, PluginError, RegisterError, SaleError
+from possdk.errors import (
+    ConfigurationError,
+    PluginError,
+    RegisterError,
+    RegisterSessionStateError,
+    ReturnError,
+    SaleError,
+    StorageError,
+)
 from possdk.plugins import get_plugin_manager
+from possdk.storage._backend import SessionRow, StorageBackend, UnitOfWork
+from possdk.storage._codec import canonical, dumps, loads, unstructure
+from possdk.storage._journal import GENESIS, JournalEntry, entry_hash
+from possdk.storage._url import StoreURL
 
 __all__ = ["Register", "Settings", "Store"]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+STORE_TERMINAL = "@store"
+"""The journal terminal of store-wide changes (settings, catalog, operators)."""
 
 
 def _check_currency(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -71,7 +102,7 @@ def _check_width(instance: object, attribute: attrs.Attribute[int], value: int) 
 
 @attrs.frozen
 class Settings:
-    """The merchant's configuration of a store.
+    """The merchant's configuration of a store; kept in the store's database.
 
     ``Settings(currency="UAH", locale="uk_UA")``. Cash rounding left as None
     takes the national default for the currency (UAH rounds cash to 0.10,
@@ -102,12 +133,17 @@ class Register:
         self._store = store
         self.id = register_id
         """The register's id, e.g. ``"till-1"``."""
-        self.session: RegisterSession | None = None
-        """The open session, if any."""
-        self.z_count = 0
-        """How many Z reports this register has produced."""
-        self.receipt_count = 0
-        """How many receipts it has numbered."""
+        self._session: RegisterSession | None = None
+
+    @property
+    def session(self) -> RegisterSession | None:
+        """The open session, if any (also one another process opened on this register)."""
+        row = self._store._read(lambda uow: uow.open_session_for(self.id))
+        if row is None:
+            self._session = None
+        elif self._session is None or self._session.id != row.id:
+            self._session = self._store._restore_session(row)
+        return self._session
 
     def open_session(
         self, *, operator: Operator | str, opening_float: Money | Decimal | int | str = 0
@@ -117,39 +153,56 @@ class Register:
         Raises:
             RegisterError: a session is already open on this register.
         """
-        if self.session is not None:
+        open_now = self.session
+        if open_now is not None:
             raise RegisterError(
-                f"register {self.id} already has an open session "
-                f"({self.session.id}); close it first"
+                f"register {self.id} already has an open session ({open_now.id}); close it first"
             )
         code = self._store.settings.currency
         amount = opening_float if isinstance(opening_float, Money) else Money(opening_float, code)
-        session = RegisterSession(
+        self._session = RegisterSession.open(
             self._store,
             register_id=self.id,
             operator=self._store.operator(operator),
             opening_float=amount,
             currency_code=code,
         )
-        self.session = session
-        return session
+        return self._session
 
     def __repr__(self) -> str:
         return f"<Register {self.id}>"
 
 
-class Store:
-    """A shop: catalog, settings, operators, registers and plugins, in one object.
+class _CatalogWriter:
+    """Keeps catalog changes in the database before the catalog makes them."""
 
-    ``Store.create(Settings(currency="UAH", locale="uk_UA"), catalog=catalog,
-    operators=[...])`` gives an in-memory store. Host apps keep one Store
-    and open register sessions on it.
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def products_added(self, products: Sequence[Product]) -> None:
+        self._store._save_products(products, replace=False)
+
+    def product_replaced(self, product: Product) -> None:
+        self._store._save_products([product], replace=True)
+
+    def tax_category_put(self, category: TaxCategory) -> None:
+        self._store._save_tax_category(category)
+
+
+class Store:
+    """A shop: catalog, settings, operators, registers and plugins, kept in a database.
+
+    ``Store.open("sqlite:///shop.db", settings=Settings(currency="UAH"))``
+    opens (or creates) an embedded SQLite store; ``postgresql://...`` serves
+    many tills; ``Store.create(settings)`` is an in-memory store for tests and
+    demos. Close it when done (or use it as a context manager).
     """
 
     def __init__(
         self,
         settings: Settings,
         *,
+        backend: StorageBackend,
         catalog: Catalog,
         operators: Iterable[Operator],
         clock: Clock,
@@ -157,25 +210,69 @@ class Store:
     ) -> None:
         self.settings = settings
         """The merchant's settings."""
+        self.backend = backend
+        """Where everything is kept."""
         self.catalog = catalog
-        """The products."""
+        """The products (changes are kept in the database as they are made)."""
         self.clock = clock
         """The time source (inject a FixedClock in tests)."""
         self.ids = IdGenerator(clock)
         """The UUIDv7 generator."""
         self.plugins = plugin_manager
         """The pluggy plugin manager."""
-        self._operators: dict[str, Operator] = {}
-        for op in operators:
-            self.add_operator(op)
+        self._operators: dict[str, Operator] = {op.id: op for op in operators}
         self._registers: dict[str, Register] = {}
-        self._receipts: dict[uuid.UUID, Receipt] = {}
-        self._receipt_numbers: dict[str, uuid.UUID] = {}
-        self._returned: dict[uuid.UUID, dict[int, Decimal]] = {}
-        self._suspended: dict[uuid.UUID, Sale] = {}
-        self._z_reports: list[RegisterReport] = []
         self.cash_rounding = settings.cash_rounding or self._default_cash_rounding()
         """The cash rounding in force."""
+        catalog.listener = _CatalogWriter(self)
+
+    # ---- opening ---------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        settings: Settings | None = None,
+        catalog: Catalog | None = None,
+        operators: Iterable[Operator] = (),
+        clock: Clock | None = None,
+        plugins: Iterable[object] = (),
+        load_entry_points: bool = True,
+    ) -> Store:
+        """Open the store at ``url``, creating it if the database is empty.
+
+        Args:
+            url: ``sqlite:///path/shop.db``, ``sqlite://`` (in memory) or
+                ``postgresql://user@host/db``; a plugin may serve other schemes.
+            settings: required for a new store; for an existing one, new
+                settings replace the kept ones (journaled).
+            catalog: products and tax categories to add (or update) in the store.
+            operators: operators to add (or update).
+            clock: the time source; the system clock if not given.
+            plugins: extra plugin objects to register (besides entry points).
+            load_entry_points: load installed plugins from the ``possdk`` group.
+
+        Raises:
+            StorageError: the URL is malformed, no backend serves it, or the
+                database cannot be opened.
+            SchemaVersionError: the database needs ``possdk db upgrade``, or is newer.
+            ConfigurationError: a new store without settings.
+        """
+        store_url = StoreURL.parse(url)
+        pm = get_plugin_manager(load_entry_points=load_entry_points, plugins=plugins)
+        backend = pm.hook.possdk_storage_backend(url=store_url)
+        if backend is None:
+            raise StorageError(
+                f"no storage backend serves {store_url.scheme}:// URLs; install a plugin that "
+                f"does, or use sqlite:// or postgresql://"
+            )
+        try:
+            backend.prepare()
+            return cls._load(backend, pm, settings, catalog, operators, clock or SystemClock())
+        except BaseException:
+            backend.close()
+            raise
 
     @classmethod
     def create(
@@ -188,36 +285,95 @@ class Store:
         plugins: Iterable[object] = (),
         load_entry_points: bool = True,
     ) -> Store:
-        """Create an in-memory store.
+        """An in-memory store (SQLite in memory): gone when the process ends.
 
-        Args:
-            settings: the merchant's settings.
-            catalog: products; an empty catalog if not given.
-            operators: the people who may use the tills.
-            clock: the time source; the system clock if not given.
-            plugins: extra plugin objects to register (besides entry points).
-            load_entry_points: load installed plugins from the ``possdk`` group.
+        Handy for tests, demos and trying things out; ``Store.open`` keeps data.
         """
-        pm = get_plugin_manager(load_entry_points=load_entry_points, plugins=plugins)
-        return cls(
-            settings,
-            catalog=catalog if catalog is not None else Catalog(),
+        return cls.open(
+            "sqlite://",
+            settings=settings,
+            catalog=catalog,
             operators=operators,
-            clock=clock or SystemClock(),
-            plugin_manager=pm,
+            clock=clock,
+            plugins=plugins,
+            load_entry_points=load_entry_points,
         )
 
-    def __repr__(self) -> str:
-        return f"<Store {self.settings.currency} {len(self.catalog)} products>"
+    @classmethod
+    def _load(
+        cls,
+        backend: StorageBackend,
+        pm: pluggy.PluginManager,
+        settings: Settings | None,
+        catalog: Catalog | None,
+        operators: Iterable[Operator],
+        clock: Clock,
+    ) -> Store:
+        with backend.unit_of_work(write=False) as uow:
+            kept_settings = uow.get_setting("settings")
+            kept_layouts = uow.get_setting("barcode_layouts")
+            categories = uow.load_tax_categories()
+            loaded = Catalog(
+                categories,
+                uow.load_products(),
+                layouts=loads(kept_layouts, BarcodeLayouts) if kept_layouts else None,
+            )
+            kept_operators = uow.load_operators()
+        if kept_settings is None and settings is None:
+            raise ConfigurationError(
+                f"{backend.url} is a new store: pass settings=Settings(currency=...) to create it"
+            )
+        current = settings or loads(kept_settings or "", Settings)
+        store = cls(
+            current,
+            backend=backend,
+            catalog=loaded,
+            operators=kept_operators,
+            clock=clock,
+            plugin_manager=pm,
+        )
+        if settings is not None and dumps(settings) != kept_settings:
+            store._save_setting("settings", dumps(settings), "SettingsChanged")
+        if catalog is not None:
+            store._import_catalog(catalog)
+        for op in operators:
+            if store._operators.get(op.id) != op:
+                store.add_operator(op)
+        return store
 
-    # ---- operators and registers ---------------------------------------------
+    def close(self) -> None:
+        """Release the database."""
+        self.backend.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Store {self.backend.url} {self.settings.currency} {len(self.catalog)} products>"
+
+    # ---- settings, catalog, operators -----------------------------------------
+
+    def set_barcode_layouts(self, layouts: BarcodeLayouts) -> None:
+        """Keep new variable-measure barcode layouts and use them for scans."""
+        self._save_setting("barcode_layouts", dumps(layouts), "BarcodeLayoutsChanged")
+        self.catalog.layouts = layouts
 
     def add_operator(self, operator: Operator) -> None:
-        """Add (or replace) an operator."""
+        """Add (or replace) an operator, kept in the store."""
+        payload = dumps(operator)
+
+        def work(uow: UnitOfWork) -> None:
+            uow.put_operator(operator)
+            self._journal(uow, STORE_TERMINAL, "OperatorSaved", payload, 0)
+
+        self.backend.run(work)
         self._operators[operator.id] = operator
 
     def operator(self, ref: Operator | str) -> Operator:
-        """Look an operator up by id (an Operator is returned as is, if known)."""
+        """Look an operator up by id."""
         key = ref.id if isinstance(ref, Operator) else ref
         try:
             return self._operators[key]
@@ -227,32 +383,35 @@ class Store:
             ) from None
 
     def register(self, register_id: str) -> Register:
-        """The register (till) with this id, created on first use."""
-        if not register_id or not register_id.strip() or "/" in register_id:
+        """The register (till) with this id."""
+        if (
+            not isinstance(register_id, str)
+            or not register_id.strip()
+            or "/" in register_id
+            or register_id.startswith("@")
+        ):
             raise ConfigurationError(
-                f"register id must be non-empty without '/', got {register_id!r}"
+                f"register id must be non-empty, without '/' and not starting with '@', "
+                f"got {register_id!r}"
             )
         reg = self._registers.get(register_id)
         if reg is None:
             reg = self._registers[register_id] = Register(self, register_id)
         return reg
 
-    # ---- receipts --------------------------------------------------------------
+    # ---- receipts and reports --------------------------------------------------
 
     def receipt(self, number_or_id: str | uuid.UUID) -> Receipt:
         """Find a completed receipt by its printed number or its sale id."""
-        key = (
-            number_or_id
-            if isinstance(number_or_id, uuid.UUID)
-            else self._receipt_numbers.get(number_or_id)
-        )
-        if key is None or key not in self._receipts:
+        doc = self._read(lambda uow: uow.receipt_document(number_or_id))
+        if doc is None:
             raise SaleError(f"no receipt {number_or_id!r} in this store")
-        return self._receipts[key]
+        return loads(doc, Receipt)
 
-    def receipts(self) -> tuple[Receipt, ...]:
-        """Every receipt, in completion order."""
-        return tuple(self._receipts.values())
+    def receipts(self, *, session_id: uuid.UUID | None = None) -> tuple[Receipt, ...]:
+        """Receipts in completion order (of one session, if given)."""
+        docs = self._read(lambda uow: list(uow.receipt_documents(session_id)))
+        return tuple(loads(d, Receipt) for d in docs)
 
     def reprint(self, number_or_id: str | uuid.UUID) -> Receipt:
         """A receipt again, marked as a copy."""
@@ -260,11 +419,20 @@ class Store:
 
     def z_reports(self) -> tuple[RegisterReport, ...]:
         """Every Z report, in the order the sessions closed."""
-        return tuple(self._z_reports)
+        return tuple(loads(d, RegisterReport) for d in self._read(lambda uow: uow.z_reports()))
 
-    def suspended_sales(self) -> tuple[Sale, ...]:
-        """Parked sales any session may resume."""
-        return tuple(self._suspended.values())
+    def suspended_sales(self) -> tuple[SaleSnapshot, ...]:
+        """Parked sales any session may resume (as snapshots)."""
+        return tuple(loads(d, SaleSnapshot) for d in self._read(lambda uow: uow.parked()))
+
+    def verify_journal(self) -> Any:
+        """Re-read the journal and check every chain and grand total (see ``possdk.storage``)."""
+        from possdk.storage._journal import verify_entries
+
+        def read(uow: UnitOfWork) -> Any:
+            return verify_entries(uow.journal_entries(), uow.journal_heads())
+
+        return self._read(read)
 
     # ---- RegisterHost ------------------------------------------------------------
 
@@ -279,18 +447,124 @@ class Store:
         return [p for batch in results for p in batch]
 
     def record(self, event: Event) -> None:
-        """Hand an event to the plugins (and, for voids, the void hook)."""
+        """Hand an uncommitted event (a line added) to the observers."""
         self._notify(self.plugins.hook.possdk_event, event=event)
-        if isinstance(event, SaleVoided):
-            self._notify(self.plugins.hook.possdk_sale_voided, event=event)
 
-    def finish_receipt(self, session: RegisterSession, receipt: Receipt) -> Receipt:
-        """Number a receipt, add plugin lines, keep it and tell the plugins."""
-        reg = self.register(session.register_id)
-        number = f"{reg.id}/{reg.receipt_count + 1:06d}"
+    def session_totals(self, session: RegisterSession) -> RegisterTotals:
+        """A session's totals as kept."""
+        row = self._read(lambda uow: uow.session(session.id))
+        if row is None:
+            return RegisterTotals.empty(session.currency)
+        return loads(row.totals, RegisterTotals)
+
+    def returned_quantities(self, sale_id: uuid.UUID) -> Mapping[int, Decimal]:
+        """Quantities already returned per line of a sale."""
+        return self._read(lambda uow: uow.returned_quantities(sale_id))
+
+    def parked_sale(self, sale_id: uuid.UUID) -> SaleSnapshot:
+        """A parked sale's snapshot."""
+        docs = self._read(lambda uow: uow.parked(sale_id))
+        if not docs:
+            raise SaleError(f"no parked sale {sale_id}: it was resumed already, or never parked")
+        return loads(docs[0], SaleSnapshot)
+
+    def commit(self, session: RegisterSession, event: Event) -> Event:
+        """Keep one business operation in one transaction, then tell the plugins."""
+        kept: Event = self.backend.run(lambda uow: self._apply(uow, session, event))
+        self._notify(self.plugins.hook.possdk_event, event=kept)
+        if isinstance(kept, SaleCompleted):
+            self._notify(self.plugins.hook.possdk_sale_completed, receipt=kept.receipt)
+        elif isinstance(kept, ReturnCompleted):
+            self._notify(self.plugins.hook.possdk_sale_returned, receipt=kept.receipt)
+        elif isinstance(kept, SaleVoided):
+            self._notify(self.plugins.hook.possdk_sale_voided, event=kept)
+        elif isinstance(kept, RegisterSessionClosed):
+            self._notify(self.plugins.hook.possdk_register_session_closed, report=kept.report)
+        return kept
+
+    # ---- the unit of work of each operation ---------------------------------------
+
+    def _apply(self, uow: UnitOfWork, session: RegisterSession, event: Event) -> Event:
+        terminal = session.register_id
+        if isinstance(event, RegisterSessionOpened):
+            if uow.open_session_for(terminal) is not None:
+                raise RegisterError(
+                    f"register {terminal} already has an open session; close it first"
+                )
+            uow.insert_session(
+                SessionRow(
+                    id=session.id,
+                    register_id=terminal,
+                    operator_id=session.operator.id,
+                    currency=session.currency,
+                    opening_float_minor=session.opening_float.minor,
+                    opened_at=session.opened_at,
+                    totals=dumps(RegisterTotals.empty(session.currency)),
+                )
+            )
+            self._journal(uow, terminal, event, dumps(event), 0)
+            return event
+        if isinstance(event, SaleSuspended):
+            uow.park(
+                event.sale_id,
+                terminal,
+                event.snapshot.operator_id,
+                event.occurred_at,
+                dumps(event.snapshot),
+            )
+            self._journal(uow, terminal, event, dumps(event), 0)
+            return event
+        if isinstance(event, SaleResumed):
+            if not uow.unpark(event.sale_id):
+                raise SaleError(
+                    f"sale {event.sale_id} is not parked any more: another till resumed it"
+                )
+            self._journal(uow, terminal, event, dumps(event), 0)
+            return event
+
+        row = uow.session(session.id, lock=True)
+        if row is None or row.closed_at is not None:
+            raise RegisterSessionStateError(
+                f"register session {session.id} is closed (perhaps by another till); "
+                f"open a new session"
+            )
+        totals = loads(row.totals, RegisterTotals)
+        if isinstance(event, (SaleCompleted, ReturnCompleted)):
+            event = self._number_receipt(uow, event)
+            assert isinstance(event, (SaleCompleted, ReturnCompleted))
+            receipt = event.receipt
+            data = unstructure(event)
+            uow.insert_receipt(receipt, canonical(data["receipt"]))
+            uow.update_session(session.id, totals=dumps(totals.apply(event)))
+            self._journal(uow, terminal, event, canonical(data), abs(receipt.total.minor))
+            return event
+        if isinstance(event, RegisterSessionClosed):
+            number = uow.next_number(terminal, "z")
+            report = attrs.evolve(event.report, number=number, timezone=self.settings.timezone)
+            event = attrs.evolve(event, report=report)
+            uow.update_session(
+                session.id,
+                totals=row.totals,
+                closed_at=event.occurred_at,
+                z_number=number,
+                z_report=dumps(report),
+            )
+            self._journal(uow, terminal, event, dumps(event), 0)
+            return event
+        if isinstance(event, (SaleVoided, CashMoved, DrawerOpened)):
+            uow.update_session(session.id, totals=dumps(totals.apply(event)))
+            self._journal(uow, terminal, event, dumps(event), 0)
+            return event
+        raise TypeError(f"not a committed operation: {type(event).__name__}")
+
+    def _number_receipt(self, uow: UnitOfWork, event: SaleCompleted | ReturnCompleted) -> Event:
+        receipt = event.receipt
+        if isinstance(event, ReturnCompleted) and receipt.return_of is not None:
+            self._check_returnable(uow, receipt)
+        number = uow.next_number(receipt.register_id, "receipt")
         numbered = attrs.evolve(
             receipt,
-            number=number,
+            number=f"{receipt.register_id}/{number:06d}",
             header=self.settings.receipt_header,
             timezone=self.settings.timezone,
         )
@@ -301,48 +575,131 @@ class Store:
                 f"a possdk_receipt_extra_lines plugin failed, so the sale was not completed: {exc}"
             ) from exc
         extra = tuple(str(line) for batch in batches for line in batch)
-        final = attrs.evolve(numbered, extra_lines=extra)
-        reg.receipt_count += 1
-        self._receipts[final.sale_id] = final
-        self._receipt_numbers[final.number] = final.sale_id
-        if final.return_of is not None:
-            returned = self._returned.setdefault(final.return_of, {})
-            for p in final.lines:
-                if p.line.return_of is not None:
-                    n = p.line.return_of.line_no
-                    returned[n] = EXACT.subtract(returned.get(n, Decimal(0)), p.line.quantity)
-        if final.is_return:
-            self._notify(self.plugins.hook.possdk_sale_returned, receipt=final)
+        return attrs.evolve(event, receipt=attrs.evolve(numbered, extra_lines=extra))
+
+    def _check_returnable(self, uow: UnitOfWork, receipt: Receipt) -> None:
+        # Checked again inside the transaction, with the original locked: two
+        # tills returning the same line at once cannot both succeed.
+        assert receipt.return_of is not None
+        if not uow.lock_sale(receipt.return_of):
+            raise ReturnError(f"the original sale {receipt.return_of} is not in this store")
+        already = uow.returned_quantities(receipt.return_of)
+        original = loads(uow.receipt_document(receipt.return_of) or "", Receipt)
+        sold = {p.line.line_no: p.line.quantity for p in original.lines}
+        asked: dict[int, Decimal] = {}
+        for p in receipt.lines:
+            ref = p.line.return_of
+            if ref is not None:
+                asked[ref.line_no] = EXACT.subtract(
+                    asked.get(ref.line_no, Decimal(0)), p.line.quantity
+                )
+        for line_no, qty in asked.items():
+            total = EXACT.add(already.get(line_no, Decimal(0)), qty)
+            if total > sold.get(line_no, Decimal(0)):
+                raise ReturnError(
+                    f"line {line_no} of receipt {original.number}: {already.get(line_no, 0)} "
+                    f"was returned meanwhile, so {qty} more would exceed the {sold[line_no]} sold"
+                )
+
+    def _journal(
+        self, uow: UnitOfWork, terminal: str, event: Event | str, payload: str, amount_minor: int
+    ) -> JournalEntry:
+        if isinstance(event, Event):
+            type_, at, entry_id = type(event).__name__, event.occurred_at, event.event_id
         else:
-            self._notify(self.plugins.hook.possdk_sale_completed, receipt=final)
-        return final
-
-    def returned_quantities(self, sale_id: uuid.UUID) -> Mapping[int, Decimal]:
-        """Quantities already returned per line of a sale."""
-        return dict(self._returned.get(sale_id, {}))
-
-    def close_session(self, session: RegisterSession, report: RegisterReport) -> RegisterReport:
-        """Number and keep a Z report; free the register for a new session."""
-        reg = self.register(session.register_id)
-        numbered = attrs.evolve(report, number=reg.z_count + 1, timezone=self.settings.timezone)
-        reg.z_count += 1
-        reg.session = None
-        self._z_reports.append(numbered)
-        self._notify(self.plugins.hook.possdk_register_session_closed, report=numbered)
-        return numbered
-
-    def suspend_sale(self, sale: Sale) -> None:
-        """Keep a parked sale."""
-        self._suspended[sale.id] = sale
-
-    def take_suspended(self, sale_id: uuid.UUID) -> Sale:
-        """Hand a parked sale back."""
-        try:
-            return self._suspended.pop(sale_id)
-        except KeyError:
-            raise SaleError(f"no parked sale {sale_id}") from None
+            at = self.clock.now()
+            type_, entry_id = event, self.ids.new(at)
+        head = uow.journal_head(terminal)
+        seq, prev, gt_sales, gt_returns = (head[0] + 1, *head[1:]) if head else (1, GENESIS, 0, 0)
+        if type_ == "SaleCompleted":
+            gt_sales += amount_minor
+        elif type_ == "ReturnCompleted":
+            gt_returns += amount_minor
+        fields: dict[str, Any] = {
+            "id": entry_id,
+            "terminal_id": terminal,
+            "seq": seq,
+            "at": at,
+            "type": type_,
+            "amount_minor": amount_minor,
+            "payload": payload,
+            "gt_sales_minor": gt_sales,
+            "gt_returns_minor": gt_returns,
+            "prev_hash": prev,
+        }
+        entry = JournalEntry(**fields, hash=entry_hash(**fields))
+        signature = self.plugins.hook.possdk_journal_sign(entry=entry)
+        if signature is not None:
+            entry = attrs.evolve(entry, signature=str(signature))
+        uow.append_journal(entry)
+        return entry
 
     # ---- internals ---------------------------------------------------------------
+
+    def _read(self, work: Callable[[UnitOfWork], T]) -> T:
+        import sqlalchemy as sa
+
+        try:
+            with self.backend.unit_of_work(write=False) as uow:
+                return work(uow)
+        except sa.exc.DBAPIError as exc:
+            translate = getattr(self.backend, "translate", None)
+            raise (translate(exc) if translate else StorageError(str(exc))) from exc
+
+    def _restore_session(self, row: SessionRow) -> RegisterSession:
+        return RegisterSession(
+            self,
+            session_id=row.id,
+            register_id=row.register_id,
+            operator=self.operator(row.operator_id),
+            opening_float=Money.from_minor(row.opening_float_minor, row.currency),
+            currency_code=row.currency,
+            opened_at=row.opened_at,
+        )
+
+    def _save_setting(self, key: str, value: str, type_: str) -> None:
+        def work(uow: UnitOfWork) -> None:
+            uow.put_setting(key, value)
+            self._journal(uow, STORE_TERMINAL, type_, value, 0)
+
+        self.backend.run(work)
+
+    def _save_products(self, products: Sequence[Product], *, replace: bool) -> None:
+        # Catalog changes are journaled compactly: how many, and a digest of what.
+        digest = hashlib.sha256()
+        for p in products:
+            digest.update(dumps(p).encode("utf-8"))
+        payload = canonical(
+            {"count": len(products), "replace": replace, "sha256": digest.hexdigest()}
+        )
+
+        def work(uow: UnitOfWork) -> None:
+            uow.put_products(products, replace=replace)
+            self._journal(uow, STORE_TERMINAL, "CatalogChanged", payload, 0)
+
+        self.backend.run(work)
+
+    def _save_tax_category(self, category: TaxCategory) -> None:
+        payload = dumps(category)
+
+        def work(uow: UnitOfWork) -> None:
+            uow.put_tax_category(category)
+            self._journal(uow, STORE_TERMINAL, "TaxCategorySaved", payload, 0)
+
+        self.backend.run(work)
+
+    def _import_catalog(self, catalog: Catalog) -> None:
+        for category in catalog.tax_categories.values():
+            if self.catalog.tax_categories.get(category.code) != category:
+                self.catalog.add_tax_category(category)
+        new = [p for p in catalog if p.sku not in self.catalog]
+        changed = [p for p in catalog if p.sku in self.catalog and self.catalog.get(p.sku) != p]
+        if new:
+            self.catalog.add_many(new)
+        for p in changed:
+            self.catalog.replace(p)
+        if catalog.layouts.by_prefix and catalog.layouts != self.catalog.layouts:
+            self.set_barcode_layouts(catalog.layouts)
 
     def _default_cash_rounding(self) -> CashRoundingPolicy:
         code = self.settings.currency

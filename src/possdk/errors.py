@@ -28,7 +28,10 @@ Third-party errors are wrapped with ``raise ... from``.
      +-- PermissionDeniedError
      +-- RegisterError
      |    +-- RegisterSessionStateError
-     +-- PluginError
+     +-- StorageError
+ |    +-- SchemaVersionError
+ |    +-- JournalError
+ +-- PluginError
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ __all__ = [
     "InvalidBarcodeError",
     "InvalidDiscountError",
     "InvalidQuantityError",
+    "JournalError",
     "LineNotFoundError",
     "MoneyError",
     "PermissionDeniedError",
@@ -56,6 +60,8 @@ __all__ = [
     "ReturnError",
     "SaleError",
     "SaleStateError",
+    "SchemaVersionError",
+    "StorageError",
     "TaxError",
     "TenderError",
     "UnknownCurrencyError",
@@ -219,6 +225,21 @@ class RegisterError(PossdkError):
 
 class RegisterSessionStateError(RegisterError):
     """The register session is not in a state that allows this operation."""
+
+
+# ---- storage -------------------------------------------------------------------
+
+
+class StorageError(PossdkError):
+    """The store cannot read or write its database; nothing committed was lost."""
+
+
+class SchemaVersionError(StorageError):
+    """The database schema is older or newer than this possdk."""
+
+
+class JournalError(StorageError):
+    """The journal cannot be appended to or read."""
 
 
 # ---- plugins -------------------------------------------------------------------

@@ -50,15 +50,9 @@ from possdk.core._money import Currency, Money, allocate, currency, format_money
 from possdk.core._permissions import Action, Approval, Operator, Role, authorize
 from possdk.core._pricing import PricedLine, SaleTotals, TaxLine, price_lines
 from possdk.core._receipt import Receipt, ReceiptKind
-from possdk.core._register import (
-    RegisterHost,
-    RegisterReport,
-    RegisterSession,
-    RegisterTotals,
-    SessionState,
-    TenderTotal,
-)
-from possdk.core._sale import Basket, Sale, SaleHost, SaleState
+from possdk.core._register import RegisterHost, RegisterSession, RegisterTotals, SessionState
+from possdk.core._report import RegisterReport, TenderTotal
+from possdk.core._sale import Basket, Sale, SaleHost, SaleSnapshot, SaleState
 from possdk.core._tax import TaxCategory, TaxMode, TaxPolicy, TaxRate, TaxRounding
 from possdk.core._tender import CashRounding, CashRoundingPolicy, Tender, TenderKind, apply_tender
 
@@ -114,6 +108,7 @@ __all__ = [
     "SaleHost",
     "SaleLine",
     "SaleResumed",
+    "SaleSnapshot",
     "SaleStarted",
     "SaleState",
     "SaleSuspended",

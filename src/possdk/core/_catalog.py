@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import gc
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Protocol
 
 import attrs
 
@@ -21,7 +22,7 @@ from possdk.errors import (
     ProductNotFoundError,
 )
 
-__all__ = ["Catalog", "Product", "ScanMatch", "Unit"]
+__all__ = ["Catalog", "CatalogListener", "Product", "ScanMatch", "Unit"]
 
 
 class Unit(enum.Enum):
@@ -129,6 +130,25 @@ class ScanMatch:
     """The line price from a price-embedded code, or None."""
 
 
+class CatalogListener(Protocol):
+    """Told about every change before the catalog makes it; raising refuses the change.
+
+    The Store uses it to keep the catalog in its database.
+    """
+
+    def products_added(self, products: Sequence[Product]) -> None:
+        """New products, all validated, about to be added."""
+        ...
+
+    def product_replaced(self, product: Product) -> None:
+        """A product about to replace the one with the same SKU."""
+        ...
+
+    def tax_category_put(self, category: TaxCategory) -> None:
+        """A tax category about to be added or replaced."""
+        ...
+
+
 class Catalog:
     """All products, with constant-time look-ups by SKU, barcode and item code.
 
@@ -149,6 +169,8 @@ class Catalog:
         self._by_plu: dict[str, Product] = {}
         self.layouts = layouts or BarcodeLayouts()
         """Variable-measure barcode layouts used by :meth:`scan`."""
+        self.listener: CatalogListener | None = None
+        """Told about changes before they are made (the Store keeps them in its database)."""
         for category in tax_categories:
             self.add_tax_category(category)
         self.add_many(products)
@@ -157,6 +179,8 @@ class Catalog:
 
     def add_tax_category(self, category: TaxCategory) -> None:
         """Add or replace a tax category (products refer to it by code)."""
+        if self.listener is not None:
+            self.listener.tax_category_put(category)
         self._tax[category.code] = category
 
     def add(self, product: Product) -> None:
@@ -211,6 +235,8 @@ class Catalog:
                 if other is not None:
                     raise DuplicateProductError(p.plu, "item code", other.sku)
                 staged_plu[p.plu] = p
+        if self.listener is not None and staged_sku:
+            self.listener.products_added(list(staged_sku.values()))
         by_sku.update(staged_sku)
         by_gtin.update(staged_gtin)
         by_plu.update(staged_plu)
@@ -233,6 +259,8 @@ class Catalog:
             other = self._by_plu.get(product.plu)
             if other is not None and other.sku != product.sku:
                 raise DuplicateProductError(product.plu, "item code", other.sku)
+        if self.listener is not None:
+            self.listener.product_replaced(product)
         for g in old.barcodes:
             del self._by_gtin[g.gtin14]
         if old.plu is not None:

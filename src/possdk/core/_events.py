@@ -9,18 +9,15 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import attrs
 
-from possdk.core._lines import Discount, SaleLine
+from possdk.core._lines import Discount, SaleLine, SaleSnapshot
 from possdk.core._money import Money
 from possdk.core._permissions import Approval
+from possdk.core._receipt import Receipt
+from possdk.core._report import RegisterReport
 from possdk.core._tender import Tender
-
-if TYPE_CHECKING:
-    from possdk.core._receipt import Receipt
-    from possdk.core._register import RegisterReport
 
 __all__ = [
     "ApprovalGranted",
@@ -125,7 +122,9 @@ class PaymentRemoved(SaleEvent):
 
 @attrs.frozen(kw_only=True)
 class SaleSuspended(SaleEvent):
-    """The sale was parked."""
+    """The sale was parked; the snapshot is what any till needs to resume it."""
+
+    snapshot: SaleSnapshot
 
 
 @attrs.frozen(kw_only=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 import attrs
@@ -22,6 +23,7 @@ __all__ = [
     "RefundAmounts",
     "ReturnOf",
     "SaleLine",
+    "SaleSnapshot",
 ]
 
 
@@ -172,3 +174,36 @@ class SaleLine:
     def is_return(self) -> bool:
         """True for a line that gives back goods."""
         return self.return_of is not None or self.refund is not None or self.quantity < 0
+
+
+@attrs.frozen
+class SaleSnapshot:
+    """Everything needed to bring an unfinished sale back: for parking it anywhere.
+
+    A sale with tenders is never parked, so a snapshot has none.
+    """
+
+    sale_id: uuid.UUID
+    """The sale."""
+    register_id: str
+    """Where it was started."""
+    session_id: uuid.UUID
+    """The session it was parked from."""
+    operator_id: str
+    """Who was serving."""
+    currency: str
+    """The sale's currency."""
+    started_at: datetime
+    """When it was started."""
+    is_return: bool
+    """True for a return."""
+    lines: tuple[SaleLine, ...]
+    """Every line, voided ones included."""
+    sale_discounts: tuple[Discount, ...] = ()
+    """Manual whole-sale discounts."""
+    approvals: tuple[Approval, ...] = ()
+    """Approvals taken so far."""
+    original_sale_id: uuid.UUID | None = None
+    """For a return against a receipt, the original sale."""
+    customer_id: str | None = None
+    """The identified customer, if any."""

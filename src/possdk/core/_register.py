@@ -21,6 +21,9 @@ from possdk.core._events import (
     Event,
     RegisterSessionClosed,
     RegisterSessionOpened,
+    ReturnCompleted,
+    SaleCompleted,
+    SaleSuspended,
     SaleVoided,
 )
 from possdk.core._lines import PromotionDiscount
@@ -28,10 +31,11 @@ from possdk.core._money import Money, to_decimal
 from possdk.core._permissions import Action, Approval, Operator, authorize
 from possdk.core._pricing import TaxLine
 from possdk.core._receipt import Receipt
-from possdk.core._sale import Basket, Sale, SaleState
-from possdk.core._tax import TaxPolicy, TaxRate
+from possdk.core._report import RegisterReport, TenderTotal
+from possdk.core._sale import Basket, Sale, SaleSnapshot, SaleState
+from possdk.core._tax import TaxPolicy
 from possdk.core._tender import CashRoundingPolicy, TenderKind
-from possdk.errors import MoneyError, RegisterSessionStateError, ReturnError, SaleStateError
+from possdk.errors import MoneyError, RegisterSessionStateError, ReturnError
 
 __all__ = [
     "RegisterHost",
@@ -53,184 +57,168 @@ class SessionState(enum.Enum):
 
 
 @attrs.frozen
-class TenderTotal:
-    """How much was taken (or paid out) in one kind of tender, and how often."""
+class RegisterTotals:
+    """A session's running tally of receipts, voids and cash movements: a value.
 
-    kind: TenderKind
-    """The tender kind."""
-    count: int
-    """Number of tenders."""
-    amount: Money
-    """Net amount: takings minus refunds."""
-
-
-@attrs.frozen
-class RegisterReport:
-    """An X report (any time, not final) or a Z report (at close, numbered, final).
-
-    Every amount is in the session's currency. ``net_sales == sales - returns``
-    and ``expected_cash == opening_float + cash_sales - cash_refunds + paid_in - paid_out``.
+    Each ``with_*`` method returns the tally with one more operation added,
+    so storage can keep it as one row and update it in the same transaction
+    as the operation itself. Constant size however long the session.
     """
 
-    is_final: bool
-    """True for a Z report."""
-    number: int | None
-    """The Z report number (per register), None for an X report."""
-    register_id: str
-    """The register."""
-    session_id: uuid.UUID
-    """The session."""
-    operator_id: str
-    """Who opened the session."""
-    operator_name: str
-    """Their name."""
     currency: str
     """The currency."""
-    opened_at: datetime
-    """When the session opened."""
-    at: datetime
-    """When the report was taken (for a Z report, when the session closed)."""
     sale_count: int
     """Completed sales."""
-    sales: Money
-    """Their totals."""
-    discounts: Money
-    """Discounts given on them."""
     return_count: int
     """Completed returns."""
-    returns: Money
-    """What was refunded (positive)."""
-    net_sales: Money
-    """``sales - returns``."""
     void_count: int
     """Sales voided before completion."""
-    voided_total: Money
-    """What the voided sales came to."""
     voided_line_count: int
     """Lines voided on completed sales."""
-    tax_breakdown: tuple[TaxLine, ...]
-    """Net and tax per rate over sales and returns."""
-    tenders: tuple[TenderTotal, ...]
-    """Per tender kind."""
-    opening_float: Money
-    """Cash in the drawer at the start."""
+    no_sale_count: int
+    """Drawer opens without a sale."""
+    approval_count: int
+    """Supervisor approvals."""
+    sales: Money
+    """Totals of completed sales."""
+    discounts: Money
+    """Discounts on them."""
+    returns: Money
+    """Refunded on returns (positive)."""
+    voided_total: Money
+    """What voided sales came to."""
+    paid_in: Money
+    """Cash paid in."""
+    paid_out: Money
+    """Cash paid out."""
     cash_sales: Money
-    """Cash taken on sales (after change)."""
+    """Cash taken on sales."""
     cash_refunds: Money
     """Cash paid out on returns (positive)."""
-    paid_in: Money
-    """Cash paid into the drawer outside sales."""
-    paid_out: Money
-    """Cash paid out of the drawer outside sales."""
     cash_rounding: Money
-    """Net cash rounding (positive: customers paid a little more)."""
-    expected_cash: Money
-    """What should be in the drawer."""
-    counted_cash: Money | None = None
-    """What was counted at close (Z only)."""
-    variance: Money | None = None
-    """``counted_cash - expected_cash``: negative means cash is missing."""
-    counted_denominations: tuple[tuple[Decimal, int], ...] = ()
-    """The count by note and coin, when it was given that way."""
-    no_sale_count: int = 0
-    """Drawer opens without a sale."""
-    approval_count: int = 0
-    """Supervisor approvals taken."""
-    timezone: str = "UTC"
-    """The shop's IANA time zone, for showing times."""
+    """Net cash rounding."""
+    tax: tuple[TaxLine, ...] = ()
+    """Net and tax per rate."""
+    tenders: tuple[TenderTotal, ...] = ()
+    """Per tender kind."""
 
-    def as_text(self, *, width: int = 42, locale: str = "en_US") -> str:
-        """Render for the receipt printer or a screen (32/42/48 columns)."""
-        from possdk.core._text import render_report
-
-        return render_report(self, width=width, locale=locale)
-
-
-class RegisterTotals:
-    """A running tally of a session's receipts, voids and cash movements.
-
-    Constant memory however long the session: it adds each receipt up as it
-    completes and never keeps the receipts themselves.
-    """
-
-    def __init__(self, currency_code: str) -> None:
+    @classmethod
+    def empty(cls, currency_code: str) -> RegisterTotals:
+        """The tally of a session that has done nothing yet."""
         zero = Money.zero(currency_code)
-        self.currency = currency_code
-        self.sale_count = 0
-        self.return_count = 0
-        self.void_count = 0
-        self.voided_line_count = 0
-        self.no_sale_count = 0
-        self.approval_count = 0
-        self.sales = zero
-        self.discounts = zero
-        self.returns = zero
-        self.voided_total = zero
-        self.paid_in = zero
-        self.paid_out = zero
-        self.cash_sales = zero
-        self.cash_refunds = zero
-        self.cash_rounding = zero
-        self._tax: dict[str, list[Any]] = {}
-        self._tenders: dict[TenderKind, list[Any]] = {}
+        return cls(
+            currency_code,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            sales=zero,
+            discounts=zero,
+            returns=zero,
+            voided_total=zero,
+            paid_in=zero,
+            paid_out=zero,
+            cash_sales=zero,
+            cash_refunds=zero,
+            cash_rounding=zero,
+        )
 
-    def add_receipt(self, receipt: Receipt) -> None:
-        """Count a completed sale or return."""
+    def with_receipt(self, receipt: Receipt) -> RegisterTotals:
+        """Add a completed sale or return."""
         totals = receipt.totals
+        changes: dict[str, Any] = {
+            "voided_line_count": self.voided_line_count + len(receipt.voided_lines),
+            "approval_count": self.approval_count + len(receipt.approvals),
+        }
         if receipt.is_return:
-            self.return_count += 1
-            self.returns = self.returns - totals.total
+            changes["return_count"] = self.return_count + 1
+            changes["returns"] = self.returns - totals.total
         else:
-            self.sale_count += 1
-            self.sales = self.sales + totals.total
-            self.discounts = self.discounts + totals.discount
-        self.voided_line_count += len(receipt.voided_lines)
+            changes["sale_count"] = self.sale_count + 1
+            changes["sales"] = self.sales + totals.total
+            changes["discounts"] = self.discounts + totals.discount
+        tax = {row.rate.code: row for row in self.tax}
         for row in totals.breakdown:
-            slot = self._tax.get(row.rate.code)
-            if slot is None:
-                self._tax[row.rate.code] = [row.rate, row.net, row.tax]
-            else:
-                slot[1] = slot[1] + row.net
-                slot[2] = slot[2] + row.tax
+            old = tax.get(row.rate.code)
+            tax[row.rate.code] = (
+                row if old is None else TaxLine(old.rate, old.net + row.net, old.tax + row.tax)
+            )
+        tenders = {t.kind: t for t in self.tenders}
+        cash_sales, cash_refunds, rounding = self.cash_sales, self.cash_refunds, self.cash_rounding
         for t in receipt.tenders:
-            slot = self._tenders.setdefault(t.kind, [0, Money.zero(self.currency)])
-            slot[0] += 1
-            slot[1] = slot[1] + t.amount
+            old_t = tenders.get(t.kind)
+            tenders[t.kind] = (
+                TenderTotal(t.kind, 1, t.amount)
+                if old_t is None
+                else TenderTotal(t.kind, old_t.count + 1, old_t.amount + t.amount)
+            )
             if t.kind is TenderKind.CASH:
                 if t.amount.amount >= 0:
-                    self.cash_sales = self.cash_sales + t.amount
+                    cash_sales = cash_sales + t.amount
                 else:
-                    self.cash_refunds = self.cash_refunds - t.amount
-            self.cash_rounding = self.cash_rounding + t.rounding
-
-    def add_void(self, total: Money) -> None:
-        """Count a sale voided before completion."""
-        self.void_count += 1
-        self.voided_total = self.voided_total + total
-
-    def add_cash(self, kind: CashMovementKind, amount: Money) -> None:
-        """Count a paid-in or paid-out."""
-        if kind is CashMovementKind.PAID_IN:
-            self.paid_in = self.paid_in + amount
-        else:
-            self.paid_out = self.paid_out + amount
-
-    def tax_breakdown(self) -> tuple[TaxLine, ...]:
-        """Net and tax per rate so far."""
-        rows: list[tuple[TaxRate, Money, Money]] = [(r, n, t) for r, n, t in self._tax.values()]
-        return tuple(TaxLine(r, n, t) for r, n, t in rows)
-
-    def tender_totals(self) -> tuple[TenderTotal, ...]:
-        """Per tender kind, in the order of :class:`TenderKind`."""
-        return tuple(
-            TenderTotal(kind, self._tenders[kind][0], self._tenders[kind][1])
-            for kind in TenderKind
-            if kind in self._tenders
+                    cash_refunds = cash_refunds - t.amount
+            rounding = rounding + t.rounding
+        changes.update(
+            cash_sales=cash_sales,
+            cash_refunds=cash_refunds,
+            cash_rounding=rounding,
+            tax=tuple(tax.values()),
+            tenders=tuple(tenders[k] for k in TenderKind if k in tenders),
         )
+        return attrs.evolve(self, **changes)
+
+    def with_void(self, total: Money, *, approved: bool = False) -> RegisterTotals:
+        """Add a sale voided before completion."""
+        return attrs.evolve(
+            self,
+            void_count=self.void_count + 1,
+            voided_total=self.voided_total + total,
+            approval_count=self.approval_count + int(approved),
+        )
+
+    def with_cash(
+        self, kind: CashMovementKind, amount: Money, *, approved: bool = False
+    ) -> RegisterTotals:
+        """Add a paid-in or paid-out."""
+        approvals = self.approval_count + int(approved)
+        if kind is CashMovementKind.PAID_IN:
+            return attrs.evolve(self, paid_in=self.paid_in + amount, approval_count=approvals)
+        return attrs.evolve(self, paid_out=self.paid_out + amount, approval_count=approvals)
+
+    def with_no_sale(self, *, approved: bool = False) -> RegisterTotals:
+        """Add a drawer open without a sale."""
+        return attrs.evolve(
+            self,
+            no_sale_count=self.no_sale_count + 1,
+            approval_count=self.approval_count + int(approved),
+        )
+
+    def expected_cash(self, opening_float: Money) -> Money:
+        """What should be in the drawer, given the opening float."""
+        return opening_float + self.cash_sales - self.cash_refunds + self.paid_in - self.paid_out
+
+    def apply(self, event: Event) -> RegisterTotals:
+        """The tally after a committed session event (the one place that maps events to totals)."""
+        if isinstance(event, (SaleCompleted, ReturnCompleted)):
+            return self.with_receipt(event.receipt)
+        if isinstance(event, SaleVoided):
+            return self.with_void(event.total, approved=event.approval is not None)
+        if isinstance(event, CashMoved):
+            return self.with_cash(event.kind, event.amount, approved=event.approval is not None)
+        if isinstance(event, DrawerOpened):
+            return self.with_no_sale(approved=event.approval is not None)
+        return self
 
 
 class RegisterHost(Protocol):
-    """What a register session needs from its surroundings (the Store implements it)."""
+    """What a register session needs from its surroundings (the Store implements it).
+
+    ``commit`` is the one door to durable state: each call is one business
+    operation in one transaction (the event, the totals, the journal), and
+    returns the event as kept (a receipt numbered, a report numbered).
+    """
 
     @property
     def catalog(self) -> Catalog:
@@ -266,27 +254,27 @@ class RegisterHost(Protocol):
         ...
 
     def record(self, event: Event) -> None:
-        """Take an event as it happens."""
+        """Take an event that changes nothing durable (a line added): observers only."""
         ...
 
-    def finish_receipt(self, session: RegisterSession, receipt: Receipt) -> Receipt:
-        """Number, keep and publish a receipt; raise to refuse completion."""
+    def commit(self, session: RegisterSession, event: Event) -> Event:
+        """Keep one business operation; raise to refuse it (nothing is then kept)."""
+        ...
+
+    def session_totals(self, session: RegisterSession) -> RegisterTotals:
+        """The session's totals as kept."""
         ...
 
     def returned_quantities(self, sale_id: uuid.UUID) -> Mapping[int, Decimal]:
         """Quantities already returned per line of a completed sale."""
         ...
 
-    def close_session(self, session: RegisterSession, report: RegisterReport) -> RegisterReport:
-        """Number and keep a Z report; raise to refuse the close."""
+    def parked_sale(self, sale_id: uuid.UUID) -> SaleSnapshot:
+        """A parked sale's snapshot (it stays parked until SaleResumed is committed)."""
         ...
 
-    def suspend_sale(self, sale: Sale) -> None:
-        """Keep a parked sale so any session can resume it."""
-        ...
-
-    def take_suspended(self, sale_id: uuid.UUID) -> Sale:
-        """Hand a parked sale back (and forget it as parked)."""
+    def receipt(self, number_or_id: str | uuid.UUID) -> Receipt:
+        """A completed receipt."""
         ...
 
 
@@ -309,16 +297,13 @@ class _SessionSaleHost:
         return self._session._host.operator(ref)
 
     def record(self, event: Event) -> None:
-        self._session._on_sale_event(event)
+        self._session._host.record(event)
 
-    def finish(self, receipt: Receipt) -> Receipt:
-        return self._session._finish(receipt)
+    def commit(self, event: Event) -> Event:
+        return self._session._commit_sale_event(event)
 
     def returned_quantities(self, sale_id: uuid.UUID) -> Mapping[int, Decimal]:
         return self._session._host.returned_quantities(sale_id)
-
-    def park(self, sale: Sale) -> None:
-        self._session._park(sale)
 
 
 class RegisterSession:
@@ -333,17 +318,17 @@ class RegisterSession:
         self,
         host: RegisterHost,
         *,
+        session_id: uuid.UUID,
         register_id: str,
         operator: Operator,
         opening_float: Money,
         currency_code: str,
+        opened_at: datetime,
+        state: SessionState = SessionState.OPEN,
     ) -> None:
-        if opening_float.currency != currency_code:
-            raise MoneyError(f"opening float must be in {currency_code}, got {opening_float}")
-        if opening_float.amount < 0:
-            raise MoneyError(f"opening float cannot be negative, got {opening_float}")
+        # Plain assignment: open() and the storage layer decide what to keep.
         self._host = host
-        self.id: uuid.UUID = host.ids.new()
+        self.id = session_id
         """The session's UUIDv7."""
         self.register_id = register_id
         """The register (till)."""
@@ -353,21 +338,49 @@ class RegisterSession:
         """The currency of the drawer."""
         self.opening_float = opening_float
         """Cash in the drawer at the start."""
-        self.opened_at: datetime = host.clock.now()
+        self.opened_at = opened_at
         """When it opened."""
-        self._state = SessionState.OPEN
-        self._totals = RegisterTotals(currency_code)
+        self._state = state
         self._sale_host = _SessionSaleHost(self)
         self._open_sales: dict[uuid.UUID, Sale] = {}
         self.z_report: RegisterReport | None = None
         """The Z report, once closed."""
-        self._record(
+
+    @classmethod
+    def open(
+        cls,
+        host: RegisterHost,
+        *,
+        register_id: str,
+        operator: Operator,
+        opening_float: Money,
+        currency_code: str,
+    ) -> RegisterSession:
+        """Open a new session and keep it (one committed operation)."""
+        if opening_float.currency != currency_code:
+            raise MoneyError(f"opening float must be in {currency_code}, got {opening_float}")
+        if opening_float.amount < 0 or not opening_float.is_rounded:
+            raise MoneyError(
+                f"opening float must be zero or more in whole minor units, got {opening_float}"
+            )
+        now = host.clock.now()
+        session = cls(
+            host,
+            session_id=host.ids.new(now),
+            register_id=register_id,
+            operator=operator,
+            opening_float=opening_float,
+            currency_code=currency_code,
+            opened_at=now,
+        )
+        session._commit(
             RegisterSessionOpened,
-            session_id=self.id,
+            session_id=session.id,
             register_id=register_id,
             operator_id=operator.id,
             opening_float=opening_float,
         )
+        return session
 
     @property
     def state(self) -> SessionState:
@@ -376,8 +389,8 @@ class RegisterSession:
 
     @property
     def totals(self) -> RegisterTotals:
-        """The running totals."""
-        return self._totals
+        """The running totals, as kept (other tills' work on this session included)."""
+        return self._host.session_totals(self)
 
     def __repr__(self) -> str:
         return f"<RegisterSession {self.register_id} {self.id} {self._state.value}>"
@@ -449,18 +462,29 @@ class RegisterSession:
         sale.suspend()
 
     def resume(self, sale_id: uuid.UUID, *, operator: Operator | str | None = None) -> Sale:
-        """Resume a parked sale on this session, by this session's operator unless named."""
+        """Resume a parked sale on this session, by this session's operator unless named.
+
+        Raises:
+            SaleError: no such parked sale, or another till resumed it first.
+        """
         self._require_open("resume a sale")
-        sale = self._host.take_suspended(sale_id)
-        sale.resume(session_id=self.id, operator=self._resolve(operator))
-        sale._host = self._sale_host
+        snapshot = self._host.parked_sale(sale_id)
+        original = (
+            None
+            if snapshot.original_sale_id is None
+            else self._host.receipt(snapshot.original_sale_id)
+        )
+        sale = Sale.restore(self._sale_host, snapshot, original=original)
+        sale.resume(
+            session_id=self.id, register_id=self.register_id, operator=self._resolve(operator)
+        )
         self._open_sales[sale.id] = sale
         return sale
 
     @property
     def open_sales(self) -> tuple[Sale, ...]:
-        """Sales started on this session and not yet completed, voided or parked."""
-        return tuple(self._open_sales.values())
+        """Sales started on this session in this process and not yet completed, voided or parked."""
+        return tuple(s for s in self._open_sales.values() if s.state in _IN_PROGRESS)
 
     # ---- cash ----------------------------------------------------------------
 
@@ -488,8 +512,7 @@ class RegisterSession:
         """Open the drawer without a sale ("no sale"); needs :attr:`~possdk.core.Action.NO_SALE`."""
         self._require_open("open the drawer")
         approval = self._authorize(Action.NO_SALE, approved_by, reason)
-        self._totals.no_sale_count += 1
-        self._record(
+        self._commit(
             DrawerOpened,
             session_id=self.id,
             operator_id=self.operator.id,
@@ -499,8 +522,7 @@ class RegisterSession:
 
     def expected_cash(self) -> Money:
         """What should be in the drawer now."""
-        t = self._totals
-        return self.opening_float + t.cash_sales - t.cash_refunds + t.paid_in - t.paid_out
+        return self.totals.expected_cash(self.opening_float)
 
     # ---- reports and closing -------------------------------------------------
 
@@ -523,11 +545,7 @@ class RegisterSession:
             RegisterSessionStateError: already closed, or sales still open.
         """
         self._require_open("close")
-        busy = [
-            s
-            for s in self._open_sales.values()
-            if s.state in (SaleState.OPEN, SaleState.TENDERING) and s.lines
-        ]
+        busy = [s for s in self.open_sales if s.active_lines]
         if busy:
             raise RegisterSessionStateError(
                 f"session {self.id} has {len(busy)} sale(s) in progress; "
@@ -536,11 +554,11 @@ class RegisterSession:
         counted, breakdown = self._count(counted_cash, denominations)
         at = self._host.clock.now()
         report = self._report(final=True, at=at, counted=counted, denominations=breakdown)
-        report = self._host.close_session(self, report)
+        event = self._commit(RegisterSessionClosed, session_id=self.id, report=report)
+        assert isinstance(event, RegisterSessionClosed)
         self._state = SessionState.CLOSED
-        self.z_report = report
-        self._record(RegisterSessionClosed, session_id=self.id, report=report)
-        return report
+        self.z_report = event.report
+        return event.report
 
     # ---- internals -------------------------------------------------------------
 
@@ -581,8 +599,8 @@ class RegisterSession:
         counted: Money | None = None,
         denominations: tuple[tuple[Decimal, int], ...] = (),
     ) -> RegisterReport:
-        t = self._totals
-        expected = self.expected_cash()
+        t = self.totals
+        expected = t.expected_cash(self.opening_float)
         return RegisterReport(
             is_final=final,
             number=None,
@@ -602,8 +620,8 @@ class RegisterSession:
             void_count=t.void_count,
             voided_total=t.voided_total,
             voided_line_count=t.voided_line_count,
-            tax_breakdown=t.tax_breakdown(),
-            tenders=t.tender_totals(),
+            tax_breakdown=t.tax,
+            tenders=t.tenders,
             opening_float=self.opening_float,
             cash_sales=t.cash_sales,
             cash_refunds=t.cash_refunds,
@@ -625,15 +643,16 @@ class RegisterSession:
         reason: str,
         approved_by: Operator | str | None,
     ) -> Money:
-        self._require_open(kind.value.replace("_", " "))
+        what = kind.value.replace("_", " ")
+        self._require_open(what)
         value = amount if isinstance(amount, Money) else Money(amount, self.currency)
         if value.currency != self.currency or value.amount <= 0 or not value.is_rounded:
             raise MoneyError(
-                f"{kind.value.replace('_', ' ')} must be a positive amount in {self.currency} "
+                f"{what} must be a positive amount in {self.currency} "
                 f"in whole minor units, got {value}"
             )
         if not reason.strip():
-            raise MoneyError(f"{kind.value.replace('_', ' ')} needs a reason for the books")
+            raise MoneyError(f"{what} needs a reason for the books")
         if kind is CashMovementKind.PAID_OUT and value > self.expected_cash():
             raise MoneyError(
                 f"cannot pay out {value}: only {self.expected_cash()} should be in the drawer"
@@ -641,8 +660,7 @@ class RegisterSession:
         approval = self._authorize(
             Action.PAID_IN_OUT, approved_by, f"{kind.value} {value}: {reason}"
         )
-        self._totals.add_cash(kind, value)
-        self._record(
+        self._commit(
             CashMoved,
             session_id=self.id,
             kind=kind,
@@ -664,8 +682,15 @@ class RegisterSession:
             detail=detail,
         )
         if approval is not None:
-            self._totals.approval_count += 1
-            self._record(ApprovalGranted, approval=approval, session_id=self.id)
+            now = approval.at
+            self._host.record(
+                ApprovalGranted(
+                    event_id=self._host.ids.new(now),
+                    occurred_at=now,
+                    approval=approval,
+                    session_id=self.id,
+                )
+            )
         return approval
 
     def _resolve(self, operator: Operator | str | None) -> Operator:
@@ -677,28 +702,22 @@ class RegisterSession:
                 f"cannot {action}: register session {self.id} is closed; open a new session"
             )
 
-    def _record(self, event_type: type[Event], **fields: Any) -> None:
+    def _commit(self, event_type: type[Event], **fields: Any) -> Event:
         now = self._host.clock.now()
-        self._host.record(event_type(event_id=self._host.ids.new(now), occurred_at=now, **fields))
+        return self._host.commit(
+            self, event_type(event_id=self._host.ids.new(now), occurred_at=now, **fields)
+        )
 
-    def _on_sale_event(self, event: Event) -> None:
-        if isinstance(event, SaleVoided):
-            self._totals.add_void(event.total)
-            self._open_sales.pop(event.sale_id, None)
-        elif isinstance(event, ApprovalGranted):
-            self._totals.approval_count += 1
-        self._host.record(event)
-
-    def _park(self, sale: Sale) -> None:
-        self._open_sales.pop(sale.id, None)
-        self._host.suspend_sale(sale)
-
-    def _finish(self, receipt: Receipt) -> Receipt:
+    def _commit_sale_event(self, event: Event) -> Event:
         if self._state is not SessionState.OPEN:
-            raise SaleStateError(
-                receipt.sale_id, "on a closed session", "complete", "resume it on an open session"
+            raise RegisterSessionStateError(
+                f"register session {self.id} is closed; "
+                f"park the sale and resume it on an open session"
             )
-        final = self._host.finish_receipt(self, receipt)
-        self._totals.add_receipt(final)
-        self._open_sales.pop(final.sale_id, None)
-        return final
+        kept = self._host.commit(self, event)
+        if isinstance(event, (SaleCompleted, ReturnCompleted, SaleVoided, SaleSuspended)):
+            self._open_sales.pop(event.sale_id, None)
+        return kept
+
+
+_IN_PROGRESS = (SaleState.OPEN, SaleState.TENDERING)

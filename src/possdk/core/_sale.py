@@ -50,6 +50,7 @@ from possdk.core._lines import (
     RefundAmounts,
     ReturnOf,
     SaleLine,
+    SaleSnapshot,
 )
 from possdk.core._money import Money, currency, to_decimal
 from possdk.core._permissions import Action, Approval, Operator, authorize
@@ -69,7 +70,7 @@ from possdk.errors import (
     TenderError,
 )
 
-__all__ = ["Basket", "Sale", "SaleHost", "SaleState"]
+__all__ = ["Basket", "Sale", "SaleHost", "SaleSnapshot", "SaleState"]
 
 
 class SaleState(enum.Enum):
@@ -146,19 +147,18 @@ class SaleHost(Protocol):
         ...
 
     def record(self, event: Event) -> None:
-        """Take an event as it happens."""
+        """Take an event that changes nothing durable (a line added): observers only."""
         ...
 
-    def finish(self, receipt: Receipt) -> Receipt:
-        """Number, persist and publish a completed receipt; raise to refuse completion."""
+    def commit(self, event: Event) -> Event:
+        """Keep one business operation (complete, void, park, resume) or raise.
+
+        Returns the event as kept: a completed sale's receipt comes back numbered.
+        """
         ...
 
     def returned_quantities(self, sale_id: uuid.UUID) -> Mapping[int, Decimal]:
         """Quantities already returned per line of a completed sale."""
-        ...
-
-    def park(self, sale: Sale) -> None:
-        """Keep a suspended sale where any session can resume it."""
         ...
 
 
@@ -710,45 +710,62 @@ class Sale:
     # ---- life cycle ----------------------------------------------------------
 
     def suspend(self) -> None:
-        """Park the sale to serve another customer; any session can resume it later."""
+        """Park the sale to serve another customer; any session can resume it later.
+
+        Parking is kept (one committed operation): the sale survives a restart
+        and another till can resume it.
+        """
         self._require(_MUTABLE, "suspend", "a sale with tenders cannot be parked")
         if not self.active_lines:
             raise SaleStateError(self.id, self._state, "suspend", "it has no lines; just drop it")
+        self._commit(SaleSuspended, snapshot=self.snapshot())
         self._state = SaleState.SUSPENDED
-        self._emit(SaleSuspended)
-        self._host.park(self)
 
     def resume(
-        self, *, session_id: uuid.UUID | None = None, operator: Operator | None = None
+        self,
+        *,
+        session_id: uuid.UUID | None = None,
+        register_id: str | None = None,
+        operator: Operator | None = None,
     ) -> None:
-        """Pick up a parked sale (optionally on another session or by another operator)."""
+        """Pick up a parked sale (optionally on another register, session or by another operator).
+
+        Raises:
+            SaleError: another till resumed it first.
+        """
         self._require((SaleState.SUSPENDED,), "resume")
+        self._commit(SaleResumed, session_id=session_id or self.session_id)
         if session_id is not None:
             self.session_id = session_id
+        if register_id is not None:
+            self.register_id = register_id
         if operator is not None:
             self.operator = operator
         self._state = SaleState.OPEN
         self._changed()
-        self._emit(SaleResumed, session_id=self.session_id)
 
     def void(self, *, reason: str = "", approved_by: Operator | str | None = None) -> None:
         """Cancel the whole sale. Needs the ``VOID_SALE`` permission.
 
         Tenders already taken are listed on the :class:`~possdk.core.SaleVoided`
-        event so they can be given back.
+        event so they can be given back. The void is kept and counted in the
+        session's totals.
         """
         self._require(_ABANDONABLE, "void")
         approval = self._authorize(Action.VOID_SALE, approved_by, reason or "void sale")
         total = self.total
+        self._commit(
+            SaleVoided, reason=reason, approval=approval, total=total, tenders=self.tenders
+        )
         self._state = SaleState.VOIDED
-        self._emit(SaleVoided, reason=reason, approval=approval, total=total, tenders=self.tenders)
 
     def complete(self) -> Receipt:
         """Complete a fully paid sale and return its receipt.
 
-        The register session numbers the receipt, keeps it and tells the
-        plugins; if that fails, the sale stays as it was (still tendering),
-        so nothing is half-done.
+        The register session numbers the receipt and keeps it, with the
+        session's totals and a journal entry, in one transaction; if that
+        fails, the sale stays as it was (still tendering), so nothing is
+        half-done.
 
         Raises:
             SaleStateError: not fully paid, or not tendering.
@@ -780,14 +797,59 @@ class Sale:
             return_of=self.original.sale_id if self.original else None,
             return_of_number=self.original.number if self.original else None,
         )
-        receipt = self._host.finish(draft)
-        self._state = SaleState.COMPLETED
-        self.receipt = receipt
         if self.is_return:
-            self._emit(ReturnCompleted, receipt=receipt, original_sale_id=receipt.return_of)
+            kept = self._commit(ReturnCompleted, receipt=draft, original_sale_id=draft.return_of)
         else:
-            self._emit(SaleCompleted, receipt=receipt)
-        return receipt
+            kept = self._commit(SaleCompleted, receipt=draft)
+        assert isinstance(kept, (SaleCompleted, ReturnCompleted))
+        self._state = SaleState.COMPLETED
+        self.receipt = kept.receipt
+        return kept.receipt
+
+    # ---- snapshots -------------------------------------------------------------
+
+    def snapshot(self) -> SaleSnapshot:
+        """The sale as a value, for parking it where any till can bring it back."""
+        return SaleSnapshot(
+            sale_id=self.id,
+            register_id=self.register_id,
+            session_id=self.session_id,
+            operator_id=self.operator.id,
+            currency=self.currency,
+            started_at=self.started_at,
+            is_return=self.is_return,
+            lines=self.lines,
+            sale_discounts=self.sale_discounts,
+            approvals=self.approvals,
+            original_sale_id=self.original.sale_id if self.original else None,
+            customer_id=self.customer_id,
+        )
+
+    @classmethod
+    def restore(
+        cls, host: SaleHost, snapshot: SaleSnapshot, *, original: Receipt | None = None
+    ) -> Sale:
+        """Bring a parked sale back as a suspended sale (call :meth:`resume` next)."""
+        self = cls.__new__(cls)
+        self._host = host
+        self.id = snapshot.sale_id
+        self.register_id = snapshot.register_id
+        self.session_id = snapshot.session_id
+        self.operator = host.operator(snapshot.operator_id)
+        self.currency = snapshot.currency
+        self.started_at = snapshot.started_at
+        self.original = original
+        self.is_return = snapshot.is_return
+        self._state = SaleState.SUSPENDED
+        self._lines = list(snapshot.lines)
+        self._tenders = []
+        self._sale_discounts = list(snapshot.sale_discounts)
+        self._approvals = list(snapshot.approvals)
+        self._events = []
+        self._totals = None
+        self.customer_id = snapshot.customer_id
+        self.receipt = None
+        return self
 
     # ---- internals -------------------------------------------------------------
 
@@ -817,6 +879,16 @@ class Sale:
         )
         self._events.append(event)
         self._host.record(event)
+
+    def _commit(self, event_type: type[SaleEvent], **fields: Any) -> Event:
+        # A business operation: the host keeps it (one transaction) or raises.
+        now = self._host.clock.now()
+        event = event_type(
+            event_id=self._host.ids.new(now), occurred_at=now, sale_id=self.id, **fields
+        )
+        kept = self._host.commit(event)
+        self._events.append(kept)
+        return kept
 
     def _emit_approval(self, approval: Approval) -> None:
         event = ApprovalGranted(

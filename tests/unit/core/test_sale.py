@@ -26,6 +26,7 @@ from possdk.errors import (
     PermissionDeniedError,
     ProductNotFoundError,
     ReturnError,
+    SaleError,
     SaleStateError,
     TenderError,
 )
@@ -250,15 +251,19 @@ def test_suspend_and_resume_on_another_session(store, session):
     sale = session.new_sale()
     sale.add("COFFEE")
     session.suspend(sale)
-    assert sale.state is SaleState.SUSPENDED and store.suspended_sales() == (sale,)
+    assert sale.state is SaleState.SUSPENDED
+    assert [s.sale_id for s in store.suspended_sales()] == [sale.id]
     with pytest.raises(SaleStateError):
         sale.add("BREAD")
     other = store.register("till-2").open_session(operator="super", opening_float="0")
     resumed = other.resume(sale.id)
-    assert resumed is sale and sale.session_id == other.id and store.suspended_sales() == ()
-    sale.pay("cash", "200")
-    receipt = sale.complete()
-    assert receipt.register_id == "till-1" and receipt.number.startswith("till-2/")
+    assert resumed.id == sale.id and resumed.lines == sale.lines
+    assert resumed.session_id == other.id and store.suspended_sales() == ()
+    with pytest.raises(SaleError, match="resumed already"):  # nobody can resume it twice
+        session.resume(sale.id)
+    resumed.pay("cash", "200")
+    receipt = resumed.complete()
+    assert receipt.register_id == "till-2" and receipt.number.startswith("till-2/")
     assert other.x_report().sale_count == 1 and session.x_report().sale_count == 0
 
 
@@ -427,7 +432,8 @@ def test_sale_suspend_alone_parks_it_for_any_session(store, session):
     sale = session.new_sale()
     sale.add("BREAD")
     sale.suspend()
-    assert store.suspended_sales() == (sale,) and session.open_sales == ()
+    assert [s.sale_id for s in store.suspended_sales()] == [sale.id]
+    assert session.open_sales == ()
     other = store.register("till-2").open_session(operator="super", opening_float="0")
     assert other.resume(sale.id).operator.id == "super"  # carried on by who resumed it
 

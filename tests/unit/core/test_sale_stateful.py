@@ -109,10 +109,12 @@ class SaleMachine(RuleBasedStateMachine):
     @rule()
     def suspend_and_resume(self):  # type: ignore[no-untyped-def]
         if self.sale.state is SaleState.OPEN and self.sale.active_lines:
+            before = (self.sale.lines, self.sale.sale_discounts, self.sale.total)
             self.session.suspend(self.sale)
             assert self.sale.state is SaleState.SUSPENDED
-            self.session.resume(self.sale.id)
+            self.sale = self.session.resume(self.sale.id)  # brought back from the store
             assert self.sale.state is SaleState.OPEN
+            assert (self.sale.lines, self.sale.sale_discounts, self.sale.total) == before
         else:
             self.attempt(self.sale.suspend)
 

@@ -1,0 +1,203 @@
+"""The storage port: what a backend gives the Store.
+
+A backend hands out units of work. A unit of work is one transaction: it
+rolls back unless :meth:`UnitOfWork.commit` is called, and its methods are
+the repositories the Store needs. The built-in SQL backend implements it for
+SQLite and PostgreSQL; a third-party backend implements the same protocol
+and is found through the ``possdk_storage_backend`` hook.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol, TypeVar
+
+import attrs
+
+from possdk.core import Operator, Product, Receipt, TaxCategory
+from possdk.storage._journal import JournalEntry
+from possdk.storage._url import StoreURL
+
+__all__ = ["SessionRow", "StorageBackend", "UnitOfWork"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class SessionRow:
+    """A register session as stored."""
+
+    id: uuid.UUID
+    register_id: str
+    operator_id: str
+    currency: str
+    opening_float_minor: int
+    opened_at: datetime
+    totals: str
+    """The running totals, canonical JSON."""
+    closed_at: datetime | None = None
+    z_number: int | None = None
+    z_report: str | None = None
+    """The Z report, canonical JSON, once closed."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction's view of the store; rolls back unless committed."""
+
+    def commit(self) -> None:
+        """Make everything done in this unit of work durable, at once."""
+        ...
+
+    # ---- settings, catalog, operators --------------------------------------------
+
+    def get_setting(self, key: str) -> str | None:
+        """A setting's stored JSON text."""
+        ...
+
+    def put_setting(self, key: str, value: str) -> None:
+        """Store a setting's JSON text."""
+        ...
+
+    def load_tax_categories(self) -> list[TaxCategory]:
+        """Every tax category."""
+        ...
+
+    def put_tax_category(self, category: TaxCategory) -> None:
+        """Insert or replace a tax category."""
+        ...
+
+    def load_products(self) -> Iterator[Product]:
+        """Every product, streamed."""
+        ...
+
+    def put_products(self, products: Iterable[Product], *, replace: bool) -> int:
+        """Insert products (or, with ``replace``, overwrite them and their barcodes)."""
+        ...
+
+    def load_operators(self) -> list[Operator]:
+        """Every operator."""
+        ...
+
+    def put_operator(self, operator: Operator) -> None:
+        """Insert or replace an operator."""
+        ...
+
+    # ---- registers and sessions ----------------------------------------------
+
+    def next_number(self, register_id: str, counter: str) -> int:
+        """Lock the register's row and take its next ``receipt`` or ``z`` number."""
+        ...
+
+    def insert_session(self, row: SessionRow) -> None:
+        """Keep a newly opened session."""
+        ...
+
+    def open_session_for(self, register_id: str) -> SessionRow | None:
+        """The register's open session, if any."""
+        ...
+
+    def session(self, session_id: uuid.UUID, *, lock: bool = False) -> SessionRow | None:
+        """A session (locked against other writers until commit, if asked)."""
+        ...
+
+    def update_session(
+        self,
+        session_id: uuid.UUID,
+        *,
+        totals: str,
+        closed_at: datetime | None = None,
+        z_number: int | None = None,
+        z_report: str | None = None,
+    ) -> None:
+        """Write a session's totals (and, at close, its Z report)."""
+        ...
+
+    def z_reports(self) -> list[str]:
+        """Every Z report's JSON, in closing order."""
+        ...
+
+    # ---- sales ---------------------------------------------------------------------
+
+    def insert_receipt(self, receipt: Receipt, document: str) -> None:
+        """Keep a completed sale or return: header, lines, taxes, tenders, the document."""
+        ...
+
+    def receipt_document(self, number_or_id: str | uuid.UUID) -> str | None:
+        """A receipt's JSON document by number or sale id."""
+        ...
+
+    def receipt_documents(self, session_id: uuid.UUID | None = None) -> Iterator[str]:
+        """Receipts' JSON documents in completion order (of one session, if given)."""
+        ...
+
+    def lock_sale(self, sale_id: uuid.UUID) -> bool:
+        """Lock a completed sale's row against concurrent returns; False if absent."""
+        ...
+
+    def returned_quantities(self, sale_id: uuid.UUID) -> dict[int, Decimal]:
+        """Quantities already returned per line of a sale."""
+        ...
+
+    def park(
+        self, sale_id: uuid.UUID, register_id: str, operator_id: str, at: datetime, payload: str
+    ) -> None:
+        """Keep a parked sale."""
+        ...
+
+    def parked(self, sale_id: uuid.UUID | None = None) -> list[str]:
+        """Parked sales' payloads (one, or all in parking order)."""
+        ...
+
+    def unpark(self, sale_id: uuid.UUID) -> bool:
+        """Forget a parked sale; False if it was not parked (another till took it)."""
+        ...
+
+    # ---- journal ---------------------------------------------------------------------
+
+    def journal_head(self, terminal_id: str) -> tuple[int, str, int, int] | None:
+        """Lock and read a terminal's head: (seq, hash, gt_sales, gt_returns)."""
+        ...
+
+    def append_journal(self, entry: JournalEntry) -> None:
+        """Write an entry and move its terminal's head to it."""
+        ...
+
+    def journal_entries(self) -> Iterator[JournalEntry]:
+        """Every entry, ordered by terminal and sequence number."""
+        ...
+
+    def journal_heads(self) -> dict[str, tuple[int, str, int, int]]:
+        """Every terminal's head."""
+        ...
+
+
+class StorageBackend(Protocol):
+    """A place the Store keeps its data."""
+
+    url: StoreURL
+    """Where."""
+
+    def unit_of_work(self, *, write: bool = True) -> AbstractContextManager[UnitOfWork]:
+        """A transaction; rolls back unless committed. ``write=False`` for read-only work."""
+        ...
+
+    def run(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run ``work`` in a write unit of work and commit it.
+
+        Transient conflicts (serialization failures, deadlocks) are retried a
+        bounded number of times from the start, so ``work`` must not have side
+        effects outside the unit of work.
+        """
+        ...
+
+    def prepare(self) -> None:
+        """Create the schema in an empty database; refuse an old or newer one."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
+        ...

@@ -1,0 +1,235 @@
+"""The database schema, in SQLAlchemy Core: one definition for SQLite and PostgreSQL.
+
+Money is stored as integer minor units (``*_minor``) or, where a price may
+carry more digits than the minor unit, as exact decimal text; never as a
+float. Quantities are integer millionths (``quantity_micro``). Times are UTC
+with a time zone. The Alembic migrations in ``possdk/storage/migrations``
+create exactly these tables (a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+__all__ = ["SCHEMA_REVISION", "UTCDateTime", "metadata"]
+
+# The Alembic revision this code expects. Opening an older database asks the
+# user to run `possdk db upgrade`; a newer one is refused.
+SCHEMA_REVISION = "0001"
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """An aware UTC datetime: TIMESTAMPTZ on PostgreSQL, ISO text on SQLite."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(32))
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: possdk stores aware UTC times only")
+        utc = value.astimezone(timezone.utc)
+        return utc.isoformat(timespec="microseconds") if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return (
+            value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        )
+
+
+metadata = sa.MetaData()
+
+Uuid = sa.Uuid(as_uuid=True)
+
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+tax_categories = sa.Table(
+    "tax_categories",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("rates", sa.Text, nullable=False),  # canonical JSON list of rates
+)
+
+products = sa.Table(
+    "products",
+    metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(400), nullable=False),
+    sa.Column("price", sa.String(40), nullable=False),  # exact decimal text
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("tax_category", sa.String(64), sa.ForeignKey("tax_categories.code"), nullable=False),
+    sa.Column("unit", sa.String(8), nullable=False),
+    sa.Column("quantity_decimals", sa.Integer, nullable=True),
+    sa.Column("plu", sa.String(16), nullable=True, unique=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("parent_sku", sa.String(64), nullable=True),
+    sa.Column("attributes", sa.Text, nullable=False),
+)
+
+product_barcodes = sa.Table(
+    "product_barcodes",
+    metadata,
+    sa.Column("gtin14", sa.String(14), primary_key=True),
+    sa.Column("sku", sa.String(64), sa.ForeignKey("products.sku"), nullable=False, index=True),
+    sa.Column("kind", sa.Integer, nullable=False),  # 8, 12, 13 or 14: the form it was given in
+)
+
+operators = sa.Table(
+    "operators",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.Text, nullable=False),  # canonical JSON
+)
+
+registers = sa.Table(
+    "registers",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("receipt_count", sa.Integer, nullable=False),
+    sa.Column("z_count", sa.Integer, nullable=False),
+)
+
+register_sessions = sa.Table(
+    "register_sessions",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("register_id", sa.String(64), sa.ForeignKey("registers.id"), nullable=False),
+    sa.Column("operator_id", sa.String(64), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("opening_float_minor", sa.BigInteger, nullable=False),
+    sa.Column("opened_at", UTCDateTime, nullable=False),
+    sa.Column("closed_at", UTCDateTime, nullable=True),
+    sa.Column("totals", sa.Text, nullable=False),  # the running RegisterTotals, JSON
+    sa.Column("z_number", sa.Integer, nullable=True),
+    sa.Column("z_report", sa.Text, nullable=True),
+    sa.Index("ix_register_sessions_open", "register_id", "closed_at"),
+)
+
+sales = sa.Table(
+    "sales",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("number", sa.String(80), nullable=False, unique=True),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("register_id", sa.String(64), nullable=False),
+    sa.Column(
+        "session_id", Uuid, sa.ForeignKey("register_sessions.id"), nullable=False, index=True
+    ),
+    sa.Column("operator_id", sa.String(64), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("subtotal_minor", sa.BigInteger, nullable=False),
+    sa.Column("discount_minor", sa.BigInteger, nullable=False),
+    sa.Column("net_minor", sa.BigInteger, nullable=False),
+    sa.Column("tax_minor", sa.BigInteger, nullable=False),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("rounding_minor", sa.BigInteger, nullable=False),
+    sa.Column("change_minor", sa.BigInteger, nullable=False),
+    sa.Column("return_of", Uuid, sa.ForeignKey("sales.id"), nullable=True, index=True),
+    sa.Column("receipt", sa.Text, nullable=False),  # the whole receipt, canonical JSON
+)
+
+sale_lines = sa.Table(
+    "sale_lines",
+    metadata,
+    sa.Column("sale_id", Uuid, sa.ForeignKey("sales.id"), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True),
+    sa.Column("sku", sa.String(64), nullable=False, index=True),
+    sa.Column("name", sa.String(400), nullable=False),
+    sa.Column("quantity_micro", sa.BigInteger, nullable=False),
+    sa.Column("unit", sa.String(8), nullable=False),
+    sa.Column("unit_price", sa.String(40), nullable=False),
+    sa.Column("subtotal_minor", sa.BigInteger, nullable=False),
+    sa.Column("discount_minor", sa.BigInteger, nullable=False),
+    sa.Column("net_minor", sa.BigInteger, nullable=False),
+    sa.Column("tax_minor", sa.BigInteger, nullable=False),
+    sa.Column("gross_minor", sa.BigInteger, nullable=False),
+    sa.Column("voided", sa.Boolean, nullable=False),
+    sa.Column("return_of_sale", Uuid, nullable=True),
+    sa.Column("return_of_line", sa.Integer, nullable=True),
+    sa.Index("ix_sale_lines_return_of", "return_of_sale", "return_of_line"),
+)
+
+sale_taxes = sa.Table(
+    "sale_taxes",
+    metadata,
+    sa.Column("sale_id", Uuid, sa.ForeignKey("sales.id"), primary_key=True),
+    sa.Column("rate_code", sa.String(64), primary_key=True),
+    sa.Column("percent", sa.String(20), nullable=False),
+    sa.Column("net_minor", sa.BigInteger, nullable=False),
+    sa.Column("tax_minor", sa.BigInteger, nullable=False),
+)
+
+tenders = sa.Table(
+    "tenders",
+    metadata,
+    sa.Column("sale_id", Uuid, sa.ForeignKey("sales.id"), primary_key=True),
+    sa.Column("tender_no", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("tendered_minor", sa.BigInteger, nullable=False),
+    sa.Column("change_minor", sa.BigInteger, nullable=False),
+    sa.Column("rounding_minor", sa.BigInteger, nullable=False),
+    sa.Column("reference", sa.String(200), nullable=True),
+)
+
+suspended_sales = sa.Table(
+    "suspended_sales",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("register_id", sa.String(64), nullable=False),
+    sa.Column("operator_id", sa.String(64), nullable=False),
+    sa.Column("suspended_at", UTCDateTime, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+
+journal = sa.Table(
+    "journal",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("terminal_id", sa.String(64), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("gt_sales_minor", sa.BigInteger, nullable=False),
+    sa.Column("gt_returns_minor", sa.BigInteger, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("signature", sa.Text, nullable=True),
+    sa.UniqueConstraint("terminal_id", "seq", name="uq_journal_terminal_seq"),
+)
+
+journal_heads = sa.Table(
+    "journal_heads",
+    metadata,
+    sa.Column("terminal_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("gt_sales_minor", sa.BigInteger, nullable=False),
+    sa.Column("gt_returns_minor", sa.BigInteger, nullable=False),
+)

@@ -1,0 +1,826 @@
+"""The built-in SQL backend: SQLite (embedded default) and PostgreSQL through SQLAlchemy Core."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from possdk.core import (
+    Gtin,
+    GtinKind,
+    Money,
+    Operator,
+    Product,
+    Receipt,
+    Role,
+    TaxCategory,
+    TaxRate,
+    Unit,
+)
+from possdk.core._decimal import EXACT
+from possdk.errors import SchemaVersionError, StorageError
+from possdk.storage import _schema as t
+from possdk.storage._backend import SessionRow
+from possdk.storage._codec import canonical, structure, unstructure
+from possdk.storage._journal import JournalEntry
+from possdk.storage._url import StoreURL
+
+__all__ = ["SqlBackend", "SqlUnitOfWork"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA")
+BUSY_TIMEOUT_S = 10.0
+RETRIES = 8
+TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+KNOWN_REVISIONS = ("0001",)
+_COMPILED: dict[str, Any] = {
+    "sqlite": sa.util.LRUCache(2000),
+    "postgresql": sa.util.LRUCache(2000),
+}
+
+
+class SqlBackend:
+    """SQLite or PostgreSQL behind one schema.
+
+    SQLite runs in WAL mode with ``synchronous=FULL`` by default (a committed
+    sale survives a power cut); ``?synchronous=NORMAL`` in the URL trades the
+    last few transactions before a power cut (never a crash of the app) for
+    about twice the write speed. Writes take the lock at their start
+    (``BEGIN IMMEDIATE``) and wait up to ten seconds for another writer.
+    """
+
+    def __init__(self, url: StoreURL) -> None:
+        self.url = url
+        options = url.options
+        if url.scheme == "sqlite":
+            self.synchronous = options.get("synchronous", "FULL").upper()
+            if self.synchronous not in SYNCHRONOUS:
+                raise StorageError(
+                    f"synchronous={self.synchronous!r} is not one of {', '.join(SYNCHRONOUS)}"
+                )
+            self.engine = self._sqlite_engine()
+        elif url.scheme == "postgresql":
+            self.synchronous = "FULL"
+            self.engine = self._postgres_engine()
+        else:  # pragma: no cover - the plugin only hands us these schemes
+            raise StorageError(f"the SQL backend does not serve {url.scheme}://")
+        self.dialect = self.engine.dialect.name
+        # Compiled SQL is shared by every engine of the process: a store opened
+        # later (a test, a second database) does not compile the same statements again.
+        self.engine = self.engine.execution_options(compiled_cache=_COMPILED[self.dialect])
+
+    # ---- engines -----------------------------------------------------------------
+
+    def _sqlite_engine(self) -> Engine:
+        url = self.url
+        if url.is_memory:
+            engine = sa.create_engine(
+                "sqlite+pysqlite://",
+                poolclass=StaticPool,
+                connect_args={"check_same_thread": False},
+            )
+        else:
+            path = Path(url.path)
+            parent = path.resolve().parent
+            if not parent.is_dir():
+                raise StorageError(
+                    f"cannot open {url}: directory {parent} does not exist; create it first"
+                )
+            if path.exists() and not os.access(path, os.R_OK):
+                raise StorageError(f"cannot open {url}: {path} is not readable")
+            engine = sa.create_engine(
+                f"sqlite+pysqlite:///{path}",
+                connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+            )
+        memory = url.is_memory
+        synchronous = self.synchronous
+
+        @event.listens_for(engine, "connect")
+        def on_connect(dbapi_connection: Any, record: Any) -> None:
+            # possdk issues BEGIN itself (IMMEDIATE for writes), so the driver must not.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            try:
+                if not memory:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute(f"PRAGMA synchronous={synchronous}")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            finally:
+                cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def on_begin(conn: Connection) -> None:
+            mode = conn.get_execution_options().get("possdk_begin", "IMMEDIATE")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+
+    def _postgres_engine(self) -> Engine:
+        raw = self.url.raw
+        scheme, rest = raw.split("://", 1)
+        if "+" not in scheme:
+            raw = "postgresql+psycopg://" + rest
+        try:
+            import psycopg  # noqa: F401
+        except ImportError as exc:
+            raise StorageError(
+                "PostgreSQL needs psycopg 3: pip install 'possdk[postgres]'"
+            ) from exc
+        return sa.create_engine(raw, pool_pre_ping=True, isolation_level="READ COMMITTED")
+
+    # ---- units of work -------------------------------------------------------------
+
+    @contextmanager
+    def unit_of_work(self, *, write: bool = True) -> Iterator[SqlUnitOfWork]:
+        """A transaction; rolls back unless committed."""
+        try:
+            conn = self.engine.connect()
+        except sa.exc.DBAPIError as exc:
+            raise self.translate(exc) from exc
+        try:
+            if self.dialect == "sqlite":
+                conn = conn.execution_options(possdk_begin="IMMEDIATE" if write else "DEFERRED")
+            try:
+                trans = conn.begin()
+            except sa.exc.DBAPIError as exc:
+                raise self.translate(exc) from exc
+            uow = SqlUnitOfWork(conn, self)
+            try:
+                yield uow
+            finally:
+                if trans.is_active:
+                    trans.rollback()  # not committed: nothing of it stays
+        finally:
+            conn.close()
+
+    def run(self, work: Callable[[SqlUnitOfWork], T]) -> T:
+        """Run ``work`` in a write transaction and commit, retrying transient conflicts."""
+        for attempt in range(1, RETRIES + 1):
+            try:
+                with self.unit_of_work() as uow:
+                    result = work(uow)
+                    uow.commit()
+                    return result
+            except sa.exc.DBAPIError as exc:
+                if self.is_transient(exc) and attempt < RETRIES:
+                    delay = min(0.2, 0.005 * 2**attempt) * (0.5 + random.random())
+                    log.info(
+                        "retrying after a transient conflict (%s), attempt %d", exc.orig, attempt
+                    )
+                    time.sleep(delay)
+                    continue
+                raise self.translate(exc) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def is_transient(self, exc: sa.exc.DBAPIError) -> bool:
+        """A conflict that succeeds when retried: a serialization failure or deadlock."""
+        code = getattr(exc.orig, "sqlstate", None)
+        return code in TRANSIENT_SQLSTATES
+
+    def translate(self, exc: sa.exc.DBAPIError) -> StorageError:
+        """A database error as a StorageError that says what to do."""
+        text = str(exc.orig)
+        where = self.url.redacted()
+        lowered = text.lower()
+        if "database is locked" in lowered or "database table is locked" in lowered:
+            return StorageError(
+                f"{where} stayed locked by another process for {BUSY_TIMEOUT_S:.0f} s; "
+                f"nothing was written: retry, or find the process holding it"
+            )
+        if "unable to open database file" in lowered:
+            return StorageError(
+                f"cannot open {where}: check that the directory exists and is writable"
+            )
+        if "readonly database" in lowered or "read-only" in lowered:
+            return StorageError(
+                f"{where} is read-only: nothing was written; check the file's permissions"
+            )
+        if "disk is full" in lowered or "disk full" in lowered or "no space" in lowered:
+            return StorageError(
+                f"{where}: the disk is full; nothing of this operation was written, "
+                f"everything committed before is safe; free some space and retry"
+            )
+        if "not a database" in lowered:
+            return StorageError(f"{where} is not a possdk database (not SQLite at all)")
+        if "connection" in lowered and self.dialect == "postgresql":
+            return StorageError(f"cannot reach PostgreSQL at {where}: {text.strip()}")
+        return StorageError(f"{where}: {text.strip()}")
+
+    # ---- schema ------------------------------------------------------------------------
+
+    def schema_revision(self) -> str | None:
+        """The stored schema revision, or None for a database without possdk tables."""
+        with self.unit_of_work(write=False) as uow:
+            conn = uow.conn
+            tables = set(sa.inspect(conn).get_table_names())
+            if "alembic_version" not in tables:
+                if tables - {"sqlite_sequence"}:
+                    raise SchemaVersionError(
+                        f"{self.url} has tables but no possdk schema version: "
+                        f"it is not a possdk store; use another database"
+                    )
+                return None
+            row = conn.execute(sa.text("SELECT version_num FROM alembic_version")).first()
+            return None if row is None else str(row[0])
+
+    def prepare(self) -> None:
+        """Create the schema in an empty database; refuse an older or newer one."""
+        try:
+            revision = self.schema_revision()
+        except sa.exc.DBAPIError as exc:
+            raise self.translate(exc) from exc
+        if revision is None:
+            self.create_schema()
+        elif revision != t.SCHEMA_REVISION:
+            if revision in KNOWN_REVISIONS:
+                raise SchemaVersionError(
+                    f"{self.url} has schema {revision}, this possdk needs {t.SCHEMA_REVISION}: "
+                    f"run `possdk db upgrade --db {self.url}` (back the database up first)"
+                )
+            raise SchemaVersionError(
+                f"{self.url} has schema {revision}, newer than this possdk knows "
+                f"({t.SCHEMA_REVISION}): upgrade possdk instead of opening it with an old one"
+            )
+
+    def create_schema(self) -> None:
+        """Create every table in an empty database and stamp it with the current revision.
+
+        The same tables the migrations build (a test proves it), without
+        importing Alembic on every start.
+        """
+
+        def create(uow: SqlUnitOfWork) -> None:
+            t.metadata.create_all(uow.conn)
+            uow.conn.execute(
+                sa.text(
+                    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                    "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+                )
+            )
+            uow.conn.execute(
+                sa.text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                {"v": t.SCHEMA_REVISION},
+            )
+
+        self.run(create)
+
+    def close(self) -> None:
+        """Dispose of the connection pool."""
+        self.engine.dispose()
+
+
+def _insert_ignore(conn: Connection, table: sa.Table, values: dict[str, Any]) -> None:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+
+
+def _minor(money: Money) -> int:
+    return money.minor
+
+
+def _micro(quantity: Decimal) -> int:
+    scaled = quantity.scaleb(6, context=EXACT)
+    if scaled != scaled.to_integral_value(context=EXACT):
+        raise StorageError(f"quantity {quantity} has more than 6 decimals")
+    return int(scaled)
+
+
+def _from_micro(micro: int) -> Decimal:
+    """Millionths back to a quantity, without trailing zeros: 3000000 -> 3, 1500 -> 0.0015."""
+    if micro % 1_000_000 == 0:
+        return Decimal(micro // 1_000_000)
+    return Decimal(micro).scaleb(-6, context=EXACT).normalize(EXACT)
+
+
+class SqlUnitOfWork:
+    """One SQL transaction with the repositories the Store needs."""
+
+    def __init__(self, conn: Connection, backend: SqlBackend) -> None:
+        self.conn = conn
+        self.backend = backend
+        self.committed = False
+
+    def commit(self) -> None:
+        """Commit the transaction."""
+        self.conn.commit()
+        self.committed = True
+
+    def _locked(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
+        return stmt.with_for_update() if self.conn.dialect.name == "postgresql" else stmt
+
+    # ---- settings, catalog, operators --------------------------------------------
+
+    def get_setting(self, key: str) -> str | None:
+        """A setting's stored JSON."""
+        row = self.conn.execute(
+            sa.select(t.settings.c.value).where(t.settings.c.key == key)
+        ).first()
+        return None if row is None else str(row[0])
+
+    def put_setting(self, key: str, value: str) -> None:
+        """Store a setting's JSON."""
+        self.conn.execute(sa.delete(t.settings).where(t.settings.c.key == key))
+        self.conn.execute(sa.insert(t.settings).values(key=key, value=value))
+
+    def load_tax_categories(self) -> list[TaxCategory]:
+        """Every tax category."""
+        result = []
+        for code, name, rates in self.conn.execute(
+            sa.select(t.tax_categories.c.code, t.tax_categories.c.name, t.tax_categories.c.rates)
+        ):
+            result.append(TaxCategory(code, structure(json.loads(rates), list[TaxRate]), name))
+        return result
+
+    def put_tax_category(self, category: TaxCategory) -> None:
+        """Insert or replace a tax category."""
+        rates = canonical(unstructure(list(category.rates)))
+        updated = self.conn.execute(
+            sa.update(t.tax_categories)
+            .where(t.tax_categories.c.code == category.code)
+            .values(name=category.name, rates=rates)
+        )
+        if not updated.rowcount:
+            self.conn.execute(
+                sa.insert(t.tax_categories).values(
+                    code=category.code, name=category.name, rates=rates
+                )
+            )
+
+    def load_products(self) -> Iterator[Product]:
+        """Every product, streamed in SKU order."""
+        barcodes: dict[str, list[Gtin]] = {}
+        kinds = {k.value: k for k in GtinKind}
+        for gtin14, sku, kind in self.conn.execute(
+            sa.select(
+                t.product_barcodes.c.gtin14, t.product_barcodes.c.sku, t.product_barcodes.c.kind
+            )
+        ):
+            barcodes.setdefault(sku, []).append(Gtin(gtin14, kinds[kind]))
+        units = {u.value: u for u in Unit}
+        p = t.products.c
+        rows = self.conn.execute(
+            sa.select(
+                p.sku,
+                p.name,
+                p.price,
+                p.currency,
+                p.tax_category,
+                p.unit,
+                p.quantity_decimals,
+                p.plu,
+                p.active,
+                p.parent_sku,
+                p.attributes,
+            ).order_by(p.sku)
+        )
+        for sku, name, price, code, tax, unit, decimals, plu, active, parent, attrs_ in rows:
+            yield Product(
+                sku,
+                name,
+                Money(price, code),
+                tax,
+                barcodes=tuple(barcodes.get(sku, ())),
+                unit=units[unit],
+                quantity_decimals=decimals,
+                plu=plu,
+                active=bool(active),
+                parent_sku=parent,
+                attributes=json.loads(attrs_) if attrs_ != "{}" else None,
+            )
+
+    def put_products(self, products: Iterable[Product], *, replace: bool) -> int:
+        """Insert products (or overwrite them, barcodes included)."""
+        rows: list[dict[str, Any]] = []
+        codes: list[dict[str, Any]] = []
+        skus: list[str] = []
+        for pr in products:
+            skus.append(pr.sku)
+            rows.append(
+                {
+                    "sku": pr.sku,
+                    "name": pr.name,
+                    "price": format(pr.price.amount, "f"),
+                    "currency": pr.price.currency,
+                    "tax_category": pr.tax_category,
+                    "unit": pr.unit.value,
+                    "quantity_decimals": pr.quantity_decimals,
+                    "plu": pr.plu,
+                    "active": pr.active,
+                    "parent_sku": pr.parent_sku,
+                    "attributes": canonical(dict(pr.attributes)),
+                }
+            )
+            codes.extend(
+                {"gtin14": g.gtin14, "sku": pr.sku, "kind": g.kind.value} for g in pr.barcodes
+            )
+        if not rows:
+            return 0
+        if replace:
+            for chunk in range(0, len(skus), 500):
+                part = skus[chunk : chunk + 500]
+                self.conn.execute(
+                    sa.delete(t.product_barcodes).where(t.product_barcodes.c.sku.in_(part))
+                )
+                self.conn.execute(sa.delete(t.products).where(t.products.c.sku.in_(part)))
+        self.conn.execute(sa.insert(t.products), rows)
+        if codes:
+            self.conn.execute(sa.insert(t.product_barcodes), codes)
+        return len(rows)
+
+    def load_operators(self) -> list[Operator]:
+        """Every operator."""
+        return [
+            Operator(op_id, name, structure(json.loads(role), Role))
+            for op_id, name, role in self.conn.execute(
+                sa.select(t.operators.c.id, t.operators.c.name, t.operators.c.role)
+            )
+        ]
+
+    def put_operator(self, operator: Operator) -> None:
+        """Insert or replace an operator."""
+        role = canonical(unstructure(operator.role))
+        self.conn.execute(sa.delete(t.operators).where(t.operators.c.id == operator.id))
+        self.conn.execute(
+            sa.insert(t.operators).values(id=operator.id, name=operator.name, role=role)
+        )
+
+    # ---- registers and sessions ----------------------------------------------
+
+    def next_number(self, register_id: str, counter: str) -> int:
+        """Lock the register's row and take its next receipt or Z number."""
+        column = {"receipt": "receipt_count", "z": "z_count"}[counter]
+        _insert_ignore(
+            self.conn, t.registers, {"id": register_id, "receipt_count": 0, "z_count": 0}
+        )
+        r = t.registers.c
+        current = self.conn.execute(
+            self._locked(sa.select(r[column]).where(r.id == register_id))
+        ).scalar_one()
+        self.conn.execute(
+            sa.update(t.registers).where(r.id == register_id).values({column: current + 1})
+        )
+        return int(current) + 1
+
+    def insert_session(self, row: SessionRow) -> None:
+        """Keep a newly opened session."""
+        _insert_ignore(
+            self.conn, t.registers, {"id": row.register_id, "receipt_count": 0, "z_count": 0}
+        )
+        self.conn.execute(
+            sa.insert(t.register_sessions).values(
+                id=row.id,
+                register_id=row.register_id,
+                operator_id=row.operator_id,
+                currency=row.currency,
+                opening_float_minor=row.opening_float_minor,
+                opened_at=row.opened_at,
+                totals=row.totals,
+            )
+        )
+
+    def _session_row(self, row: Any) -> SessionRow:
+        return SessionRow(
+            id=row.id,
+            register_id=row.register_id,
+            operator_id=row.operator_id,
+            currency=row.currency,
+            opening_float_minor=row.opening_float_minor,
+            opened_at=row.opened_at,
+            totals=row.totals,
+            closed_at=row.closed_at,
+            z_number=row.z_number,
+            z_report=row.z_report,
+        )
+
+    def open_session_for(self, register_id: str) -> SessionRow | None:
+        """The register's open session, if any."""
+        s = t.register_sessions.c
+        row = self.conn.execute(
+            sa.select(t.register_sessions)
+            .where(s.register_id == register_id, s.closed_at.is_(None))
+            .order_by(s.opened_at.desc())
+        ).first()
+        return None if row is None else self._session_row(row)
+
+    def session(self, session_id: uuid.UUID, *, lock: bool = False) -> SessionRow | None:
+        """A session, locked if asked."""
+        stmt = sa.select(t.register_sessions).where(t.register_sessions.c.id == session_id)
+        row = self.conn.execute(self._locked(stmt) if lock else stmt).first()
+        return None if row is None else self._session_row(row)
+
+    def update_session(
+        self,
+        session_id: uuid.UUID,
+        *,
+        totals: str,
+        closed_at: datetime | None = None,
+        z_number: int | None = None,
+        z_report: str | None = None,
+    ) -> None:
+        """Write a session's totals (and its Z report at close)."""
+        values: dict[str, Any] = {"totals": totals}
+        if closed_at is not None:
+            values.update(closed_at=closed_at, z_number=z_number, z_report=z_report)
+        self.conn.execute(
+            sa.update(t.register_sessions)
+            .where(t.register_sessions.c.id == session_id)
+            .values(values)
+        )
+
+    def z_reports(self) -> list[str]:
+        """Every Z report's JSON in closing order."""
+        s = t.register_sessions.c
+        return [
+            str(r[0])
+            for r in self.conn.execute(
+                sa.select(s.z_report).where(s.z_report.is_not(None)).order_by(s.closed_at, s.id)
+            )
+        ]
+
+    # ---- sales ---------------------------------------------------------------------
+
+    def insert_receipt(self, receipt: Receipt, document: str) -> None:
+        """Keep a completed sale or return."""
+        totals = receipt.totals
+        code = receipt.currency
+        zero = Money.zero(code)
+        rounding = sum((x.rounding for x in receipt.tenders), zero)
+        change = sum((x.change for x in receipt.tenders), zero)
+        self.conn.execute(
+            sa.insert(t.sales).values(
+                id=receipt.sale_id,
+                number=receipt.number,
+                kind=receipt.kind.value,
+                register_id=receipt.register_id,
+                session_id=receipt.session_id,
+                operator_id=receipt.operator_id,
+                currency=code,
+                started_at=receipt.started_at,
+                completed_at=receipt.completed_at,
+                subtotal_minor=totals.subtotal.minor,
+                discount_minor=totals.discount.minor,
+                net_minor=totals.net.minor,
+                tax_minor=totals.tax.minor,
+                total_minor=totals.total.minor,
+                rounding_minor=rounding.minor,
+                change_minor=change.minor,
+                return_of=receipt.return_of,
+                receipt=document,
+            )
+        )
+        lines = []
+        for p in totals.lines:
+            ln = p.line
+            lines.append(
+                {
+                    "sale_id": receipt.sale_id,
+                    "line_no": ln.line_no,
+                    "sku": ln.sku,
+                    "name": ln.name,
+                    "quantity_micro": _micro(ln.quantity),
+                    "unit": ln.unit.value,
+                    "unit_price": format(ln.unit_price.amount, "f"),
+                    "subtotal_minor": Money._make(p.subtotal, code).minor,
+                    "discount_minor": Money._make(p.discount, code).minor,
+                    "net_minor": Money._make(p.net, code).minor,
+                    "tax_minor": Money._make(p.tax, code).minor,
+                    "gross_minor": Money._make(p.gross, code).minor,
+                    "voided": False,
+                    "return_of_sale": ln.return_of.sale_id if ln.return_of else None,
+                    "return_of_line": ln.return_of.line_no if ln.return_of else None,
+                }
+            )
+        for ln in receipt.voided_lines:  # kept for audit and void reports, at zero
+            lines.append(
+                {
+                    "sale_id": receipt.sale_id,
+                    "line_no": ln.line_no,
+                    "sku": ln.sku,
+                    "name": ln.name,
+                    "quantity_micro": _micro(ln.quantity),
+                    "unit": ln.unit.value,
+                    "unit_price": format(ln.unit_price.amount, "f"),
+                    "subtotal_minor": 0,
+                    "discount_minor": 0,
+                    "net_minor": 0,
+                    "tax_minor": 0,
+                    "gross_minor": 0,
+                    "voided": True,
+                    "return_of_sale": None,
+                    "return_of_line": None,
+                }
+            )
+        if lines:
+            self.conn.execute(sa.insert(t.sale_lines), lines)
+        taxes = [
+            {
+                "sale_id": receipt.sale_id,
+                "rate_code": row.rate.code,
+                "percent": format(row.rate.percent, "f"),
+                "net_minor": row.net.minor,
+                "tax_minor": row.tax.minor,
+            }
+            for row in totals.breakdown
+        ]
+        if taxes:
+            self.conn.execute(sa.insert(t.sale_taxes), taxes)
+        tenders = [
+            {
+                "sale_id": receipt.sale_id,
+                "tender_no": x.tender_no,
+                "kind": x.kind.value,
+                "amount_minor": x.amount.minor,
+                "tendered_minor": x.tendered.minor,
+                "change_minor": x.change.minor,
+                "rounding_minor": x.rounding.minor,
+                "reference": x.reference,
+            }
+            for x in receipt.tenders
+        ]
+        if tenders:
+            self.conn.execute(sa.insert(t.tenders), tenders)
+
+    def receipt_document(self, number_or_id: str | uuid.UUID) -> str | None:
+        """A receipt's document by number or sale id."""
+        s = t.sales.c
+        cond = (
+            s.id == number_or_id
+            if isinstance(number_or_id, uuid.UUID)
+            else s.number == number_or_id
+        )
+        row = self.conn.execute(sa.select(s.receipt).where(cond)).first()
+        return None if row is None else str(row[0])
+
+    def receipt_documents(self, session_id: uuid.UUID | None = None) -> Iterator[str]:
+        """Receipts' documents in completion order."""
+        s = t.sales.c
+        stmt = sa.select(s.receipt).order_by(s.completed_at, s.number)
+        if session_id is not None:
+            stmt = stmt.where(s.session_id == session_id)
+        for (doc,) in self.conn.execute(stmt):
+            yield str(doc)
+
+    def lock_sale(self, sale_id: uuid.UUID) -> bool:
+        """Lock a sale's row against concurrent returns."""
+        row = self.conn.execute(
+            self._locked(sa.select(t.sales.c.id).where(t.sales.c.id == sale_id))
+        ).first()
+        return row is not None
+
+    def returned_quantities(self, sale_id: uuid.UUID) -> dict[int, Decimal]:
+        """Quantities already returned per line of a sale."""
+        c = t.sale_lines.c
+        rows = self.conn.execute(
+            sa.select(c.return_of_line, sa.func.sum(c.quantity_micro))
+            .where(c.return_of_sale == sale_id, c.voided.is_(False))
+            .group_by(c.return_of_line)
+        )
+        return {int(line): _from_micro(-int(micro)) for line, micro in rows}
+
+    def park(
+        self, sale_id: uuid.UUID, register_id: str, operator_id: str, at: datetime, payload: str
+    ) -> None:
+        """Keep a parked sale."""
+        self.conn.execute(
+            sa.insert(t.suspended_sales).values(
+                id=sale_id,
+                register_id=register_id,
+                operator_id=operator_id,
+                suspended_at=at,
+                payload=payload,
+            )
+        )
+
+    def parked(self, sale_id: uuid.UUID | None = None) -> list[str]:
+        """Parked sales' payloads."""
+        c = t.suspended_sales.c
+        stmt = sa.select(c.payload).order_by(c.suspended_at, c.id)
+        if sale_id is not None:
+            stmt = stmt.where(c.id == sale_id)
+        return [str(r[0]) for r in self.conn.execute(stmt)]
+
+    def unpark(self, sale_id: uuid.UUID) -> bool:
+        """Forget a parked sale; False if it was not parked."""
+        done = self.conn.execute(
+            sa.delete(t.suspended_sales).where(t.suspended_sales.c.id == sale_id)
+        )
+        return bool(done.rowcount)
+
+    # ---- journal ---------------------------------------------------------------------
+
+    def journal_head(self, terminal_id: str) -> tuple[int, str, int, int] | None:
+        """Lock and read a terminal's head."""
+        h = t.journal_heads.c
+        if self.conn.dialect.name == "postgresql":
+            # Make sure the row exists so FOR UPDATE has something to lock.
+            _insert_ignore(
+                self.conn,
+                t.journal_heads,
+                {
+                    "terminal_id": terminal_id,
+                    "seq": 0,
+                    "hash": "0" * 64,
+                    "gt_sales_minor": 0,
+                    "gt_returns_minor": 0,
+                },
+            )
+        row = self.conn.execute(
+            self._locked(
+                sa.select(h.seq, h.hash, h.gt_sales_minor, h.gt_returns_minor).where(
+                    h.terminal_id == terminal_id
+                )
+            )
+        ).first()
+        if row is None or row[0] == 0:
+            return None
+        return int(row[0]), str(row[1]), int(row[2]), int(row[3])
+
+    def append_journal(self, entry: JournalEntry) -> None:
+        """Write an entry and move the head."""
+        self.conn.execute(
+            sa.insert(t.journal).values(
+                id=entry.id,
+                terminal_id=entry.terminal_id,
+                seq=entry.seq,
+                at=entry.at,
+                type=entry.type,
+                amount_minor=entry.amount_minor,
+                payload=entry.payload,
+                gt_sales_minor=entry.gt_sales_minor,
+                gt_returns_minor=entry.gt_returns_minor,
+                prev_hash=entry.prev_hash,
+                hash=entry.hash,
+                signature=entry.signature,
+            )
+        )
+        values = {
+            "seq": entry.seq,
+            "hash": entry.hash,
+            "gt_sales_minor": entry.gt_sales_minor,
+            "gt_returns_minor": entry.gt_returns_minor,
+        }
+        moved = self.conn.execute(
+            sa.update(t.journal_heads)
+            .where(t.journal_heads.c.terminal_id == entry.terminal_id)
+            .values(values)
+        )
+        if not moved.rowcount:
+            self.conn.execute(
+                sa.insert(t.journal_heads).values(terminal_id=entry.terminal_id, **values)
+            )
+
+    def journal_entries(self) -> Iterator[JournalEntry]:
+        """Every entry by terminal and sequence number."""
+        j = t.journal.c
+        for r in self.conn.execute(sa.select(t.journal).order_by(j.terminal_id, j.seq)):
+            yield JournalEntry(
+                id=r.id,
+                terminal_id=r.terminal_id,
+                seq=int(r.seq),
+                at=r.at,
+                type=r.type,
+                amount_minor=int(r.amount_minor),
+                payload=r.payload,
+                gt_sales_minor=int(r.gt_sales_minor),
+                gt_returns_minor=int(r.gt_returns_minor),
+                prev_hash=r.prev_hash,
+                hash=r.hash,
+                signature=r.signature,
+            )
+
+    def journal_heads(self) -> dict[str, tuple[int, str, int, int]]:
+        """Every terminal's head."""
+        h = t.journal_heads.c
+        return {
+            str(r[0]): (int(r[1]), str(r[2]), int(r[3]), int(r[4]))
+            for r in self.conn.execute(
+                sa.select(h.terminal_id, h.seq, h.hash, h.gt_sales_minor, h.gt_returns_minor).where(
+                    h.seq > 0
+                )
+            )
+        }
