@@ -25,6 +25,8 @@ from possdk import (
     VariableMeasureLayout,
 )
 
+pytest_plugins = ["possdk.testing.pytest_plugin"]
+
 settings.register_profile(
     "ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -84,8 +86,10 @@ def make_store(
 
 
 @pytest.fixture
-def store() -> Store:
-    return make_store()
+def store():  # type: ignore[no-untyped-def]
+    s = make_store()
+    yield s
+    s.close()
 
 
 @pytest.fixture

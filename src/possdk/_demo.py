@@ -108,7 +108,9 @@ def _price(value: str, code: str) -> Money:
     return Money(value, code).round(mode=RoundingMode.HALF_UP)
 
 
-def build_store(*, locale: str, currency_code: str, clock: FixedClock) -> Store:
+def build_store(
+    *, locale: str, currency_code: str, clock: FixedClock, url: str = "sqlite://"
+) -> Store:
     """The demo shop: eight products, two operators, variable-measure layouts."""
     prof = profile_for(locale, currency_code)
     standard_rate, reduced_rate, excise_rate = prof.rates
@@ -190,7 +192,7 @@ def build_store(*, locale: str, currency_code: str, clock: FixedClock) -> Store:
         receipt_header=prof.shop,
         timezone=prof.timezone,
     )
-    return Store.create(settings, catalog=catalog, operators=operators, clock=clock)
+    return Store.open(url, settings=settings, catalog=catalog, operators=operators, clock=clock)
 
 
 WEIGHT_LAYOUT = VariableMeasureLayout.standard("21", MeasureKind.WEIGHT, 3)
@@ -213,12 +215,19 @@ def run_demo(
     currency_code: str = "UAH",
     width: int = 42,
     out: Callable[[str], None] = print,
+    db: str = "sqlite://",
 ) -> Store:
-    """Run the scripted day and print every receipt and the Z report through ``out``."""
+    """Run the scripted day and print every receipt and the Z report through ``out``.
+
+    With ``db`` naming a kept store (``sqlite:///possdk-demo.db``), each run is
+    the next trading day of the same shop: receipt numbers, Z numbers and the
+    journal carry on.
+    """
     local_zone = ZoneInfo(profile_for(locale, currency_code).timezone)
     start = datetime(2026, 11, 27, 9, 0, tzinfo=local_zone)  # the shop opens at nine
     clock = FixedClock(start.astimezone(timezone.utc), step=timedelta(seconds=7))
-    store = build_store(locale=locale, currency_code=currency_code, clock=clock)
+    _check_same_shop(db, currency_code)
+    store = build_store(locale=locale, currency_code=currency_code, clock=clock, url=db)
     code = currency_code
 
     def show(title: str, text: str) -> None:
@@ -228,6 +237,19 @@ def run_demo(
     def note(text: str) -> None:
         out(f"--- {text}")
 
+    leftover = store.register("till-1").session
+    left_parked = store.suspended_sales()
+    if leftover is not None or left_parked:  # an interrupted run: tidy up, count, close
+        cleanup = leftover or store.register("till-1").open_session(operator="cashier-1")
+        for snapshot in left_parked:
+            cleanup.resume(snapshot.sale_id).void(
+                reason="left by an interrupted run", approved_by="super-1"
+            )
+        cleanup.close(counted_cash=cleanup.expected_cash())
+        note("closed what an interrupted run left open")
+    day = len(store.z_reports())
+    clock.advance(timedelta(days=day))
+    note(f"store {store.backend.url}, trading day {day + 1}")
     session = store.register("till-1").open_session(operator="cashier-1", opening_float="500.00")
     note(f"session opened on till-1 with a float of {session.opening_float}")
 
@@ -321,6 +343,20 @@ def run_demo(
     z = session.close(denominations=counted)
     show("Z report", z.as_text(width=width, locale=locale))
     return store
+
+
+def _check_same_shop(db: str, currency_code: str) -> None:
+    from possdk.errors import ConfigurationError
+    from possdk.storage import current_revision
+
+    if db == "sqlite://" or current_revision(db) is None:
+        return  # a new store
+    with Store.open(db, load_entry_points=False) as existing:
+        if existing.settings.currency != currency_code:
+            raise ConfigurationError(
+                f"the demo shop in {db} trades in {existing.settings.currency}, not "
+                f"{currency_code}; pass --db with another database for another currency"
+            )
 
 
 def _count_for(expected: Money) -> dict[Decimal, int]:

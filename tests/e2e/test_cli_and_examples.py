@@ -16,12 +16,14 @@ ROOT = Path(__file__).parents[2]
 POSSDK = Path(sys.executable).parent / "possdk"
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(POSSDK), *args], capture_output=True, text=True, timeout=60)
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(POSSDK), *args], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
 
 
 def test_demo_prints_every_receipt_and_the_z_report():
-    result = cli("demo")
+    result = cli("demo", "--db", "sqlite://")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("Чек till-1/") == 6  # five sales and one return
@@ -44,7 +46,9 @@ def test_demo_prints_every_receipt_and_the_z_report():
     ],
 )
 def test_demo_in_other_locales_and_currencies(locale, currency, expect):
-    result = cli("demo", "--locale", locale, "--currency", currency, "--width", "48")
+    result = cli(
+        "demo", "--locale", locale, "--currency", currency, "--width", "48", "--db", "sqlite://"
+    )
     assert result.returncode == 0, result.stderr
     assert expect in result.stdout
     printed = [ln for ln in result.stdout.splitlines() if not ln.startswith(("---", "==="))]
@@ -52,10 +56,26 @@ def test_demo_in_other_locales_and_currencies(locale, currency, expect):
 
 
 def test_demo_refuses_an_unknown_currency_clearly():
-    result = cli("demo", "--currency", "XYZ")
+    result = cli("demo", "--currency", "XYZ", "--db", "sqlite://")
     assert result.returncode == 1
     assert "unknown currency code 'XYZ'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_keeps_the_shop_and_a_second_run_is_the_next_day(tmp_path):
+    first = cli("demo", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "sqlite:///possdk-demo.db, trading day 1" in first.stdout
+    assert (tmp_path / "possdk-demo.db").exists()
+    second = cli("demo", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "trading day 2" in second.stdout
+    assert "Чек till-1/000007" in second.stdout and "Z-ЗВІТ №2" in second.stdout
+    verify = cli("journal", "verify", "--db", "sqlite:///possdk-demo.db", cwd=tmp_path)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "journal OK" in verify.stdout
+    other = cli("demo", "--currency", "USD", "--locale", "en_US", cwd=tmp_path)
+    assert other.returncode == 1 and "trades in UAH" in other.stderr
 
 
 def test_version():

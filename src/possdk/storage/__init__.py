@@ -1,5 +1,72 @@
-"""Durable storage (SQLite, PostgreSQL) and the journal.
+"""Durable storage: SQLite (embedded default) and PostgreSQL, migrations, and the journal.
 
-Not built yet: :class:`possdk.Store` keeps its data in memory until the
-storage issue lands.
+``possdk.Store.open(url)`` is the usual way in; this package holds the parts
+a host app or a plugin author needs directly: the storage protocol a backend
+implements, schema migrations, and journal verification.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from possdk.storage._backend import SessionRow, StorageBackend, UnitOfWork
+from possdk.storage._journal import (
+    GENESIS,
+    JournalEntry,
+    JournalProblem,
+    JournalReport,
+    ProblemKind,
+    entry_hash,
+    verify_entries,
+)
+from possdk.storage._url import StoreURL
+
+if TYPE_CHECKING:
+    from possdk.storage._migrate import current_revision, upgrade
+    from possdk.storage._schema import SCHEMA_REVISION
+
+__all__ = [
+    "GENESIS",
+    "SCHEMA_REVISION",
+    "JournalEntry",
+    "JournalProblem",
+    "JournalReport",
+    "ProblemKind",
+    "SessionRow",
+    "StorageBackend",
+    "StoreURL",
+    "UnitOfWork",
+    "current_revision",
+    "entry_hash",
+    "upgrade",
+    "verify_entries",
+    "verify_journal",
+]
+
+
+def __getattr__(name: str) -> object:
+    # SQLAlchemy and Alembic load only when a migration is asked for:
+    # `import possdk` stays light.
+    if name in ("current_revision", "upgrade"):
+        from possdk.storage import _migrate
+
+        return getattr(_migrate, name)
+    if name == "SCHEMA_REVISION":
+        from possdk.storage._schema import SCHEMA_REVISION
+
+        return SCHEMA_REVISION
+    raise AttributeError(f"module 'possdk.storage' has no attribute {name!r}")
+
+
+def verify_journal(url: str) -> JournalReport:
+    """Open the store at ``url`` read-only and verify its journal.
+
+    Reports, per terminal, the first entry that was edited, deleted,
+    inserted or reordered, a truncated tail, and grand totals that do not add
+    up to the entries.
+    """
+    from possdk._store import Store
+
+    with Store.open(url, load_entry_points=False) as store:
+        report: JournalReport = store.verify_journal()
+        return report

@@ -19,7 +19,7 @@ __all__ = ["SCHEMA_REVISION", "UTCDateTime", "metadata"]
 
 # The Alembic revision this code expects. Opening an older database asks the
 # user to run `possdk db upgrade`; a newer one is refused.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -150,6 +150,7 @@ sales = sa.Table(
     sa.Column("change_minor", sa.BigInteger, nullable=False),
     sa.Column("return_of", Uuid, sa.ForeignKey("sales.id"), nullable=True, index=True),
     sa.Column("receipt", sa.Text, nullable=False),  # the whole receipt, canonical JSON
+    sa.Index("ix_sales_register_completed", "register_id", "completed_at"),
 )
 
 sale_lines = sa.Table(
@@ -222,6 +223,7 @@ journal = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("signature", sa.Text, nullable=True),
     sa.UniqueConstraint("terminal_id", "seq", name="uq_journal_terminal_seq"),
+    sa.Index("ix_journal_at", "at"),
 )
 
 journal_heads = sa.Table(

@@ -50,7 +50,7 @@ SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA")
 BUSY_TIMEOUT_S = 10.0
 RETRIES = 8
 TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
-KNOWN_REVISIONS = ("0001",)
+KNOWN_REVISIONS = ("0001", "0002")  # in order; the last is SCHEMA_REVISION
 _COMPILED: dict[str, Any] = {
     "sqlite": sa.util.LRUCache(2000),
     "postgresql": sa.util.LRUCache(2000),
