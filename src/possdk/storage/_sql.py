@@ -64,18 +64,26 @@ class SqlBackend:
     sale survives a power cut); ``?synchronous=NORMAL`` in the URL trades the
     last few transactions before a power cut (never a crash of the app) for
     about twice the write speed. Writes take the lock at their start
-    (``BEGIN IMMEDIATE``) and wait up to ten seconds for another writer.
+    (``BEGIN IMMEDIATE``) and wait up to ten seconds for another writer
+    (``?busy_timeout=SECONDS`` to change it).
     """
 
     def __init__(self, url: StoreURL) -> None:
         self.url = url
         options = url.options
+        self.busy_timeout = BUSY_TIMEOUT_S
         if url.scheme == "sqlite":
             self.synchronous = options.get("synchronous", "FULL").upper()
             if self.synchronous not in SYNCHRONOUS:
                 raise StorageError(
                     f"synchronous={self.synchronous!r} is not one of {', '.join(SYNCHRONOUS)}"
                 )
+            try:
+                self.busy_timeout = float(options.get("busy_timeout", BUSY_TIMEOUT_S))
+            except ValueError:
+                raise StorageError(
+                    f"busy_timeout={options['busy_timeout']!r} must be a number of seconds"
+                ) from None
             self.engine = self._sqlite_engine()
         elif url.scheme == "postgresql":
             self.synchronous = "FULL"
@@ -108,10 +116,11 @@ class SqlBackend:
                 raise StorageError(f"cannot open {url}: {path} is not readable")
             engine = sa.create_engine(
                 f"sqlite+pysqlite:///{path}",
-                connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+                connect_args={"timeout": self.busy_timeout, "check_same_thread": False},
             )
         memory = url.is_memory
         synchronous = self.synchronous
+        busy_ms = int(self.busy_timeout * 1000)
 
         @event.listens_for(engine, "connect")
         def on_connect(dbapi_connection: Any, record: Any) -> None:
@@ -123,7 +132,7 @@ class SqlBackend:
                     cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute(f"PRAGMA synchronous={synchronous}")
                 cursor.execute("PRAGMA foreign_keys=ON")
-                cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+                cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             finally:
                 cursor.close()
 
@@ -203,7 +212,7 @@ class SqlBackend:
         lowered = text.lower()
         if "database is locked" in lowered or "database table is locked" in lowered:
             return StorageError(
-                f"{where} stayed locked by another process for {BUSY_TIMEOUT_S:.0f} s; "
+                f"{where} stayed locked by another process for {self.busy_timeout:g} s; "
                 f"nothing was written: retry, or find the process holding it"
             )
         if "unable to open database file" in lowered:

@@ -39,6 +39,8 @@ def postgresql_server() -> Iterator[PostgresServer | _External]:
         yield _External(os.environ[ENV])
         return
     if find_postgres_bin() is None:
+        if os.environ.get("POSSDK_REQUIRE_POSTGRES"):
+            pytest.fail("POSSDK_REQUIRE_POSTGRES is set but no PostgreSQL binaries were found")
         pytest.skip(
             "PostgreSQL tests SKIPPED: no initdb/pg_ctl found. Install PostgreSQL "
             "(apt-get install -y postgresql) or set POSSDK_TEST_POSTGRES_URL"
