@@ -62,7 +62,7 @@ from possdk.errors import (
 )
 from possdk.plugins import get_plugin_manager
 from possdk.storage._backend import SessionRow, StorageBackend, UnitOfWork
-from possdk.storage._codec import canonical, dumps, loads, unstructure
+from possdk.storage._codec import canonical, canonical_with, dumps, loads, unstructure
 from possdk.storage._journal import GENESIS, JournalEntry, entry_hash
 from possdk.storage._url import StoreURL
 
@@ -222,6 +222,8 @@ class Store:
         """The pluggy plugin manager."""
         self._operators: dict[str, Operator] = {op.id: op for op in operators}
         self._registers: dict[str, Register] = {}
+        self._totals_cache: dict[uuid.UUID, tuple[str, RegisterTotals]] = {}
+        self._pending_totals: list[tuple[uuid.UUID, str, RegisterTotals]] = []
         self.cash_rounding = settings.cash_rounding or self._default_cash_rounding()
         """The cash rounding in force."""
         catalog.listener = _CatalogWriter(self)
@@ -470,7 +472,10 @@ class Store:
 
     def commit(self, session: RegisterSession, event: Event) -> Event:
         """Keep one business operation in one transaction, then tell the plugins."""
+        self._pending_totals.clear()
         kept: Event = self.backend.run(lambda uow: self._apply(uow, session, event))
+        for sid, text, totals in self._pending_totals[-1:]:  # the attempt that committed
+            self._totals_cache[sid] = (text, totals)
         self._notify(self.plugins.hook.possdk_event, event=kept)
         if isinstance(kept, SaleCompleted):
             self._notify(self.plugins.hook.possdk_sale_completed, receipt=kept.receipt)
@@ -528,15 +533,17 @@ class Store:
                 f"register session {session.id} is closed (perhaps by another till); "
                 f"open a new session"
             )
-        totals = loads(row.totals, RegisterTotals)
+        totals = self._read_totals(session.id, row.totals)
         if isinstance(event, (SaleCompleted, ReturnCompleted)):
             event = self._number_receipt(uow, event)
             assert isinstance(event, (SaleCompleted, ReturnCompleted))
             receipt = event.receipt
             data = unstructure(event)
-            uow.insert_receipt(receipt, canonical(data["receipt"]))
-            uow.update_session(session.id, totals=dumps(totals.apply(event)))
-            self._journal(uow, terminal, event, canonical(data), abs(receipt.total.minor))
+            document = canonical(data["receipt"])
+            uow.insert_receipt(receipt, document)
+            self._write_totals(uow, session.id, totals.apply(event))
+            payload = canonical_with(data, "receipt", document)
+            self._journal(uow, terminal, event, payload, abs(receipt.total.minor))
             return event
         if isinstance(event, RegisterSessionClosed):
             number = uow.next_number(terminal, "z")
@@ -552,7 +559,7 @@ class Store:
             self._journal(uow, terminal, event, dumps(event), 0)
             return event
         if isinstance(event, (SaleVoided, CashMoved, DrawerOpened)):
-            uow.update_session(session.id, totals=dumps(totals.apply(event)))
+            self._write_totals(uow, session.id, totals.apply(event))
             self._journal(uow, terminal, event, dumps(event), 0)
             return event
         raise TypeError(f"not a committed operation: {type(event).__name__}")
@@ -635,6 +642,20 @@ class Store:
         return entry
 
     # ---- internals ---------------------------------------------------------------
+
+    def _read_totals(self, session_id: uuid.UUID, text: str) -> RegisterTotals:
+        # The totals this process wrote last are usually what it reads next:
+        # reuse the value instead of parsing the JSON again.
+        cached = self._totals_cache.get(session_id)
+        if cached is not None and cached[0] == text:
+            return cached[1]
+        return loads(text, RegisterTotals)
+
+    def _write_totals(self, uow: UnitOfWork, session_id: uuid.UUID, totals: RegisterTotals) -> None:
+        text = dumps(totals)
+        uow.update_session(session_id, totals=text)
+        # Cached only once the transaction commits (see commit()).
+        self._pending_totals.append((session_id, text, totals))
 
     def _read(self, work: Callable[[UnitOfWork], T]) -> T:
         import sqlalchemy as sa

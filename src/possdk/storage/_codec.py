@@ -58,9 +58,24 @@ def structure(data: Any, cls: type[T]) -> T:
     return converter().structure(data, cls)
 
 
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical(data: Any) -> str:
     """The canonical JSON text of already unstructured data."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODE(data)
+
+
+def canonical_with(data: dict[str, Any], key: str, raw: str) -> str:
+    """Canonical JSON of ``data`` plus ``key`` whose value is the canonical JSON ``raw``.
+
+    Splices an already encoded part in its sorted place, so a large part (a
+    receipt) is encoded once even when it is stored twice.
+    """
+    parts = [(k, _ENCODE(v)) for k, v in data.items() if k != key]
+    parts.append((key, raw))
+    parts.sort()
+    return "{" + ",".join(f"{_ENCODE(k)}:{v}" for k, v in parts) + "}"
 
 
 def dumps(value: Any) -> str:

@@ -31,6 +31,7 @@ from possdk.core import (
     TaxCategory,
     TaxRate,
     Unit,
+    currency,
 )
 from possdk.core._decimal import EXACT
 from possdk.errors import SchemaVersionError, StorageError
@@ -50,6 +51,7 @@ SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA")
 BUSY_TIMEOUT_S = 10.0
 RETRIES = 8
 TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+_BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED"}
 KNOWN_REVISIONS = ("0001", "0002")  # in order; the last is SCHEMA_REVISION
 _COMPILED: dict[str, Any] = {
     "sqlite": sa.util.LRUCache(2000),
@@ -139,7 +141,8 @@ class SqlBackend:
         @event.listens_for(engine, "begin")
         def on_begin(conn: Connection) -> None:
             mode = conn.get_execution_options().get("possdk_begin", "IMMEDIATE")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            # Straight to the driver: this runs once per operation, on the hot path.
+            conn.connection.driver_connection.execute(_BEGIN[mode])  # type: ignore[union-attr]
 
         return engine
 
@@ -176,6 +179,8 @@ class SqlBackend:
             try:
                 yield uow
             finally:
+                if uow._cursor is not None:
+                    uow._cursor.close()
                 if trans.is_active:
                     trans.rollback()  # not committed: nothing of it stays
         finally:
@@ -326,6 +331,64 @@ def _from_micro(micro: int) -> Decimal:
     return Decimal(micro).scaleb(-6, context=EXACT).normalize(EXACT)
 
 
+class _Raw:
+    """Hot-path SQL, compiled once per dialect and run on the driver's own cursor.
+
+    Completing a sale writes about a dozen rows; building and compiling a
+    SQLAlchemy statement for each costs several times the database's own
+    work (measured in benchmarks/bench_commit.py). These statements are plain
+    strings made once from the same Table objects, with the same type
+    conversions SQLAlchemy would apply.
+    """
+
+    def __init__(self, dialect: str) -> None:
+        self.sqlite = dialect == "sqlite"
+        self.ph = "?" if self.sqlite else "%s"
+        self.lock = "" if self.sqlite else " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE holds the lock
+        self.inserts: dict[str, str] = {}
+        for table in t.metadata.sorted_tables:
+            cols = [c.name for c in table.columns]
+            self.inserts[table.name] = (
+                f"INSERT INTO {table.name} ({', '.join(cols)}) "
+                f"VALUES ({', '.join([self.ph] * len(cols))})"
+            )
+
+    def sql(self, text: str) -> str:
+        """Write statements with ``?``; this gives the dialect's placeholder."""
+        return text if self.sqlite else text.replace("?", "%s")
+
+    def uuid(self, value: uuid.UUID | None) -> Any:
+        """A UUID as the column stores it (32 hex digits on SQLite, native on PostgreSQL)."""
+        if value is None:
+            return None
+        return value.hex if self.sqlite else value
+
+    def time(self, value: datetime) -> Any:
+        """An aware datetime as the column stores it."""
+        return t.UTCDateTime().process_bind_param(value, _SQLITE if self.sqlite else _PG)
+
+    def flag(self, value: bool) -> Any:
+        """A boolean as the column stores it."""
+        return int(value) if self.sqlite else value
+
+
+class _DialectName:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+_SQLITE: Any = _DialectName("sqlite")
+_PG: Any = _DialectName("postgresql")
+_RAW: dict[str, _Raw] = {}
+
+
+def _raw(dialect: str) -> _Raw:
+    raw = _RAW.get(dialect)
+    if raw is None:
+        raw = _RAW[dialect] = _Raw(dialect)
+    return raw
+
+
 class SqlUnitOfWork:
     """One SQL transaction with the repositories the Store needs."""
 
@@ -333,6 +396,15 @@ class SqlUnitOfWork:
         self.conn = conn
         self.backend = backend
         self.committed = False
+        self.raw = _raw(conn.dialect.name)
+        self._cursor: Any = None
+
+    @property
+    def cursor(self) -> Any:
+        """The driver's cursor, inside this unit of work's transaction."""
+        if self._cursor is None:
+            self._cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        return self._cursor
 
     def commit(self) -> None:
         """Commit the transaction."""
@@ -483,17 +555,24 @@ class SqlUnitOfWork:
     def next_number(self, register_id: str, counter: str) -> int:
         """Lock the register's row and take its next receipt or Z number."""
         column = {"receipt": "receipt_count", "z": "z_count"}[counter]
-        _insert_ignore(
-            self.conn, t.registers, {"id": register_id, "receipt_count": 0, "z_count": 0}
+        raw, cur = self.raw, self.cursor
+        cur.execute(
+            raw.sql(f"SELECT {column} FROM registers WHERE id = ?{raw.lock}"), (register_id,)
         )
-        r = t.registers.c
-        current = self.conn.execute(
-            self._locked(sa.select(r[column]).where(r.id == register_id))
-        ).scalar_one()
-        self.conn.execute(
-            sa.update(t.registers).where(r.id == register_id).values({column: current + 1})
+        row = cur.fetchone()
+        if row is None:
+            _insert_ignore(
+                self.conn, t.registers, {"id": register_id, "receipt_count": 0, "z_count": 0}
+            )
+            cur.execute(
+                raw.sql(f"SELECT {column} FROM registers WHERE id = ?{raw.lock}"), (register_id,)
+            )
+            row = cur.fetchone()
+        number = int(row[0]) + 1
+        cur.execute(
+            raw.sql(f"UPDATE registers SET {column} = ? WHERE id = ?"), (number, register_id)
         )
-        return int(current) + 1
+        return number
 
     def insert_session(self, row: SessionRow) -> None:
         """Keep a newly opened session."""
@@ -538,9 +617,34 @@ class SqlUnitOfWork:
 
     def session(self, session_id: uuid.UUID, *, lock: bool = False) -> SessionRow | None:
         """A session, locked if asked."""
-        stmt = sa.select(t.register_sessions).where(t.register_sessions.c.id == session_id)
-        row = self.conn.execute(self._locked(stmt) if lock else stmt).first()
-        return None if row is None else self._session_row(row)
+        raw, cur = self.raw, self.cursor
+        cur.execute(
+            raw.sql(
+                "SELECT id, register_id, operator_id, currency, opening_float_minor, opened_at, "
+                "totals, closed_at, z_number, z_report FROM register_sessions WHERE id = ?"
+                + (raw.lock if lock else "")
+            ),
+            (raw.uuid(session_id),),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        as_time = t.UTCDateTime().process_result_value
+        dialect = _SQLITE if raw.sqlite else _PG
+        opened = as_time(row[5], dialect)
+        assert opened is not None
+        return SessionRow(
+            id=session_id,
+            register_id=row[1],
+            operator_id=row[2],
+            currency=row[3],
+            opening_float_minor=int(row[4]),
+            opened_at=opened,
+            totals=row[6],
+            closed_at=as_time(row[7], dialect),
+            z_number=row[8],
+            z_report=row[9],
+        )
 
     def update_session(
         self,
@@ -552,13 +656,19 @@ class SqlUnitOfWork:
         z_report: str | None = None,
     ) -> None:
         """Write a session's totals (and its Z report at close)."""
-        values: dict[str, Any] = {"totals": totals}
-        if closed_at is not None:
-            values.update(closed_at=closed_at, z_number=z_number, z_report=z_report)
-        self.conn.execute(
-            sa.update(t.register_sessions)
-            .where(t.register_sessions.c.id == session_id)
-            .values(values)
+        raw = self.raw
+        if closed_at is None:
+            self.cursor.execute(
+                raw.sql("UPDATE register_sessions SET totals = ? WHERE id = ?"),
+                (totals, raw.uuid(session_id)),
+            )
+            return
+        self.cursor.execute(
+            raw.sql(
+                "UPDATE register_sessions SET totals = ?, closed_at = ?, z_number = ?, "
+                "z_report = ? WHERE id = ?"
+            ),
+            (totals, raw.time(closed_at), z_number, z_report, raw.uuid(session_id)),
         )
 
     def z_reports(self) -> list[str]:
@@ -574,105 +684,124 @@ class SqlUnitOfWork:
     # ---- sales ---------------------------------------------------------------------
 
     def insert_receipt(self, receipt: Receipt, document: str) -> None:
-        """Keep a completed sale or return."""
+        """Keep a completed sale or return: header, lines, taxes, tenders, the document."""
+        raw, cur = self.raw, self.cursor
         totals = receipt.totals
         code = receipt.currency
-        zero = Money.zero(code)
-        rounding = sum((x.rounding for x in receipt.tenders), zero)
-        change = sum((x.change for x in receipt.tenders), zero)
-        self.conn.execute(
-            sa.insert(t.sales).values(
-                id=receipt.sale_id,
-                number=receipt.number,
-                kind=receipt.kind.value,
-                register_id=receipt.register_id,
-                session_id=receipt.session_id,
-                operator_id=receipt.operator_id,
-                currency=code,
-                started_at=receipt.started_at,
-                completed_at=receipt.completed_at,
-                subtotal_minor=totals.subtotal.minor,
-                discount_minor=totals.discount.minor,
-                net_minor=totals.net.minor,
-                tax_minor=totals.tax.minor,
-                total_minor=totals.total.minor,
-                rounding_minor=rounding.minor,
-                change_minor=change.minor,
-                return_of=receipt.return_of,
-                receipt=document,
-            )
+        exponent = currency(code).minor_units
+        sale_id = raw.uuid(receipt.sale_id)
+        rounding = change = 0
+        for x in receipt.tenders:
+            rounding += x.rounding.minor
+            change += x.change.minor
+
+        def minor(value: Decimal) -> int:
+            scaled = value.scaleb(exponent, context=EXACT)
+            if scaled != scaled.to_integral_value(context=EXACT):
+                raise StorageError(f"{value} {code} has digits below the minor unit")
+            return int(scaled)
+
+        cur.execute(
+            raw.inserts["sales"],
+            (
+                sale_id,
+                receipt.number,
+                receipt.kind.value,
+                receipt.register_id,
+                raw.uuid(receipt.session_id),
+                receipt.operator_id,
+                code,
+                raw.time(receipt.started_at),
+                raw.time(receipt.completed_at),
+                totals.subtotal.minor,
+                totals.discount.minor,
+                totals.net.minor,
+                totals.tax.minor,
+                totals.total.minor,
+                rounding,
+                change,
+                raw.uuid(receipt.return_of),
+                document,
+            ),
         )
+        no = raw.flag(False)
         lines = []
         for p in totals.lines:
             ln = p.line
+            ref = ln.return_of
             lines.append(
-                {
-                    "sale_id": receipt.sale_id,
-                    "line_no": ln.line_no,
-                    "sku": ln.sku,
-                    "name": ln.name,
-                    "quantity_micro": _micro(ln.quantity),
-                    "unit": ln.unit.value,
-                    "unit_price": format(ln.unit_price.amount, "f"),
-                    "subtotal_minor": Money._make(p.subtotal, code).minor,
-                    "discount_minor": Money._make(p.discount, code).minor,
-                    "net_minor": Money._make(p.net, code).minor,
-                    "tax_minor": Money._make(p.tax, code).minor,
-                    "gross_minor": Money._make(p.gross, code).minor,
-                    "voided": False,
-                    "return_of_sale": ln.return_of.sale_id if ln.return_of else None,
-                    "return_of_line": ln.return_of.line_no if ln.return_of else None,
-                }
+                (
+                    sale_id,
+                    ln.line_no,
+                    ln.sku,
+                    ln.name,
+                    _micro(ln.quantity),
+                    ln.unit.value,
+                    format(ln.unit_price.amount, "f"),
+                    minor(p.subtotal),
+                    minor(p.discount),
+                    minor(p.net),
+                    minor(p.tax),
+                    minor(p.gross),
+                    no,
+                    raw.uuid(ref.sale_id) if ref else None,
+                    ref.line_no if ref else None,
+                )
             )
+        yes = raw.flag(True)
         for ln in receipt.voided_lines:  # kept for audit and void reports, at zero
             lines.append(
-                {
-                    "sale_id": receipt.sale_id,
-                    "line_no": ln.line_no,
-                    "sku": ln.sku,
-                    "name": ln.name,
-                    "quantity_micro": _micro(ln.quantity),
-                    "unit": ln.unit.value,
-                    "unit_price": format(ln.unit_price.amount, "f"),
-                    "subtotal_minor": 0,
-                    "discount_minor": 0,
-                    "net_minor": 0,
-                    "tax_minor": 0,
-                    "gross_minor": 0,
-                    "voided": True,
-                    "return_of_sale": None,
-                    "return_of_line": None,
-                }
+                (
+                    sale_id,
+                    ln.line_no,
+                    ln.sku,
+                    ln.name,
+                    _micro(ln.quantity),
+                    ln.unit.value,
+                    format(ln.unit_price.amount, "f"),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    yes,
+                    None,
+                    None,
+                )
             )
         if lines:
-            self.conn.execute(sa.insert(t.sale_lines), lines)
-        taxes = [
-            {
-                "sale_id": receipt.sale_id,
-                "rate_code": row.rate.code,
-                "percent": format(row.rate.percent, "f"),
-                "net_minor": row.net.minor,
-                "tax_minor": row.tax.minor,
-            }
-            for row in totals.breakdown
-        ]
-        if taxes:
-            self.conn.execute(sa.insert(t.sale_taxes), taxes)
-        tenders = [
-            {
-                "sale_id": receipt.sale_id,
-                "tender_no": x.tender_no,
-                "kind": x.kind.value,
-                "amount_minor": x.amount.minor,
-                "tendered_minor": x.tendered.minor,
-                "change_minor": x.change.minor,
-                "rounding_minor": x.rounding.minor,
-                "reference": x.reference,
-            }
-            for x in receipt.tenders
-        ]
-        if tenders:
-            self.conn.execute(sa.insert(t.tenders), tenders)
+            cur.executemany(raw.inserts["sale_lines"], lines)
+        if totals.breakdown:
+            cur.executemany(
+                raw.inserts["sale_taxes"],
+                [
+                    (
+                        sale_id,
+                        row.rate.code,
+                        format(row.rate.percent, "f"),
+                        row.net.minor,
+                        row.tax.minor,
+                    )
+                    for row in totals.breakdown
+                ],
+            )
+        if receipt.tenders:
+            cur.executemany(
+                raw.inserts["tenders"],
+                [
+                    (
+                        sale_id,
+                        x.tender_no,
+                        x.kind.value,
+                        x.amount.minor,
+                        x.tendered.minor,
+                        x.change.minor,
+                        x.rounding.minor,
+                        x.reference,
+                    )
+                    for x in receipt.tenders
+                ],
+            )
 
     def receipt_document(self, number_or_id: str | uuid.UUID) -> str | None:
         """A receipt's document by number or sale id."""
@@ -744,9 +873,16 @@ class SqlUnitOfWork:
 
     def journal_head(self, terminal_id: str) -> tuple[int, str, int, int] | None:
         """Lock and read a terminal's head."""
-        h = t.journal_heads.c
-        if self.conn.dialect.name == "postgresql":
-            # Make sure the row exists so FOR UPDATE has something to lock.
+        raw, cur = self.raw, self.cursor
+        query = raw.sql(
+            "SELECT seq, hash, gt_sales_minor, gt_returns_minor FROM journal_heads "
+            "WHERE terminal_id = ?" + raw.lock
+        )
+        cur.execute(query, (terminal_id,))
+        row = cur.fetchone()
+        if row is None and not raw.sqlite:
+            # Make the row exist so FOR UPDATE has something to lock (two first
+            # writers of a terminal must not both start at seq 1).
             _insert_ignore(
                 self.conn,
                 t.journal_heads,
@@ -758,50 +894,42 @@ class SqlUnitOfWork:
                     "gt_returns_minor": 0,
                 },
             )
-        row = self.conn.execute(
-            self._locked(
-                sa.select(h.seq, h.hash, h.gt_sales_minor, h.gt_returns_minor).where(
-                    h.terminal_id == terminal_id
-                )
-            )
-        ).first()
+            cur.execute(query, (terminal_id,))
+            row = cur.fetchone()
         if row is None or row[0] == 0:
             return None
         return int(row[0]), str(row[1]), int(row[2]), int(row[3])
 
     def append_journal(self, entry: JournalEntry) -> None:
         """Write an entry and move the head."""
-        self.conn.execute(
-            sa.insert(t.journal).values(
-                id=entry.id,
-                terminal_id=entry.terminal_id,
-                seq=entry.seq,
-                at=entry.at,
-                type=entry.type,
-                amount_minor=entry.amount_minor,
-                payload=entry.payload,
-                gt_sales_minor=entry.gt_sales_minor,
-                gt_returns_minor=entry.gt_returns_minor,
-                prev_hash=entry.prev_hash,
-                hash=entry.hash,
-                signature=entry.signature,
-            )
+        raw, cur = self.raw, self.cursor
+        cur.execute(
+            raw.inserts["journal"],
+            (
+                raw.uuid(entry.id),
+                entry.terminal_id,
+                entry.seq,
+                raw.time(entry.at),
+                entry.type,
+                entry.amount_minor,
+                entry.payload,
+                entry.gt_sales_minor,
+                entry.gt_returns_minor,
+                entry.prev_hash,
+                entry.hash,
+                entry.signature,
+            ),
         )
-        values = {
-            "seq": entry.seq,
-            "hash": entry.hash,
-            "gt_sales_minor": entry.gt_sales_minor,
-            "gt_returns_minor": entry.gt_returns_minor,
-        }
-        moved = self.conn.execute(
-            sa.update(t.journal_heads)
-            .where(t.journal_heads.c.terminal_id == entry.terminal_id)
-            .values(values)
+        head = (entry.seq, entry.hash, entry.gt_sales_minor, entry.gt_returns_minor)
+        cur.execute(
+            raw.sql(
+                "UPDATE journal_heads SET seq = ?, hash = ?, gt_sales_minor = ?, "
+                "gt_returns_minor = ? WHERE terminal_id = ?"
+            ),
+            (*head, entry.terminal_id),
         )
-        if not moved.rowcount:
-            self.conn.execute(
-                sa.insert(t.journal_heads).values(terminal_id=entry.terminal_id, **values)
-            )
+        if cur.rowcount == 0:
+            cur.execute(raw.inserts["journal_heads"], (entry.terminal_id, *head))
 
     def journal_entries(self) -> Iterator[JournalEntry]:
         """Every entry by terminal and sequence number."""
