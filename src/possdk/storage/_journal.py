@@ -235,6 +235,19 @@ def _rehash(e: JournalEntry, seq: int) -> str:
     )
 
 
+_WINDOW = 64
+"""How far from its place a renumbered entry is looked for."""
+
+
+def _original_seq(e: JournalEntry) -> int | None:
+    """The sequence number an entry's hash was made with, if not its own (within the window)."""
+    for k in range(1, _WINDOW + 1):
+        for candidate in (e.seq - k, e.seq + k):
+            if candidate >= 1 and _rehash(e, candidate) == e.hash:
+                return candidate
+    return None
+
+
 def _verify_chain(
     terminal: str, chain: list[JournalEntry], head: tuple[int, str, int, int] | None
 ) -> JournalProblem | None:
@@ -247,32 +260,35 @@ def _verify_chain(
         return JournalProblem(terminal, seq, kind, message)
 
     for index, e in enumerate(chain):
-        nxt = chain[index + 1] if index + 1 < len(chain) else None
         if e.seq > expected_seq:
             gap = f"{expected_seq}" if e.seq == expected_seq + 1 else f"{expected_seq}-{e.seq - 1}"
             return problem(expected_seq, ProblemKind.DELETED, f"entries {gap} are missing")
         if e.seq < expected_seq:
             return problem(e.seq, ProblemKind.INSERTED, f"sequence number {e.seq} appears twice")
         if _rehash(e, e.seq) != e.hash:
-            # A renumbered entry hashes right under its old number: that tells
-            # a deletion, an insertion or a swap from an edit.
-            if _rehash(e, e.seq + 1) == e.hash:
-                if nxt is not None and _rehash(nxt, nxt.seq - 1) == nxt.hash:
-                    return problem(
-                        e.seq,
-                        ProblemKind.REORDERED,
-                        f"entries {e.seq} and {e.seq + 1} were swapped",
-                    )
+            # A renumbered entry still hashes right under its old number: that
+            # tells a deletion, an insertion or a move from an edit.
+            true_seq = _original_seq(e)
+            if true_seq is None:
+                return problem(e.seq, ProblemKind.EDITED, "its content does not match its hash")
+            if true_seq < e.seq:
+                span = f"{true_seq}" if true_seq == e.seq - 1 else f"{true_seq}-{e.seq - 1}"
                 return problem(
-                    e.seq, ProblemKind.DELETED, "an entry was removed here and the rest renumbered"
-                )
-            if _rehash(e, e.seq - 1) == e.hash:
-                return problem(
-                    e.seq - 1,
+                    true_seq,
                     ProblemKind.INSERTED,
-                    "an entry that was not in the chain was put in here",
+                    f"entries {span} were put in; the genuine entry {true_seq} now sits at {e.seq}",
                 )
-            return problem(e.seq, ProblemKind.EDITED, "its content does not match its hash")
+            later = chain[index + 1 : index + 1 + _WINDOW]
+            if any((s := _original_seq(x)) is not None and s < x.seq for x in later):
+                return problem(
+                    e.seq,
+                    ProblemKind.REORDERED,
+                    f"entry {true_seq} was moved here; entries were reordered",
+                )
+            span = f"{e.seq}" if true_seq == e.seq + 1 else f"{e.seq}-{true_seq - 1}"
+            return problem(
+                e.seq, ProblemKind.DELETED, f"entries {span} were removed and the rest renumbered"
+            )
         if e.prev_hash != prev_hash:
             later = {x.hash for x in chain[index + 1 :]}
             if e.prev_hash in later:
