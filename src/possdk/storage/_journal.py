@@ -278,8 +278,8 @@ def _verify_chain(
                     ProblemKind.INSERTED,
                     f"entries {span} were put in; the genuine entry {true_seq} now sits at {e.seq}",
                 )
-            later = chain[index + 1 : index + 1 + _WINDOW]
-            if any((s := _original_seq(x)) is not None and s < x.seq for x in later):
+            following = chain[index + 1 : index + 1 + _WINDOW]
+            if any((s := _original_seq(x)) is not None and s < x.seq for x in following):
                 return problem(
                     e.seq,
                     ProblemKind.REORDERED,
@@ -290,8 +290,8 @@ def _verify_chain(
                 e.seq, ProblemKind.DELETED, f"entries {span} were removed and the rest renumbered"
             )
         if e.prev_hash != prev_hash:
-            later = {x.hash for x in chain[index + 1 :]}
-            if e.prev_hash in later:
+            later_hashes = {x.hash for x in chain[index + 1 :]}
+            if e.prev_hash in later_hashes:
                 return problem(e.seq, ProblemKind.REORDERED, "entries were moved or swapped here")
             if e.prev_hash in earlier:
                 return problem(
