@@ -660,10 +660,11 @@ class Store:
     def _read(self, work: Callable[[UnitOfWork], T]) -> T:
         import sqlalchemy as sa
 
+        errors = getattr(self.backend, "errors", (sa.exc.DBAPIError,))
         try:
             with self.backend.unit_of_work(write=False) as uow:
                 return work(uow)
-        except sa.exc.DBAPIError as exc:
+        except errors as exc:
             translate = getattr(self.backend, "translate", None)
             raise (translate(exc) if translate else StorageError(str(exc))) from exc
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from possdk.errors import SchemaVersionError, StorageError
 from possdk.storage._schema import SCHEMA_REVISION
 from possdk.storage._url import StoreURL
@@ -68,7 +66,7 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
                     conn = conn.execution_options(possdk_begin="IMMEDIATE")
                 command.upgrade(_config(conn), revision)
                 conn.commit()
-        except sa.exc.DBAPIError as exc:
+        except backend.errors as exc:
             raise backend.translate(exc) from exc
         after = backend.schema_revision()
         assert after is not None

@@ -93,6 +93,10 @@ class SqlBackend:
         else:  # pragma: no cover - the plugin only hands us these schemes
             raise StorageError(f"the SQL backend does not serve {url.scheme}://")
         self.dialect = self.engine.dialect.name
+        # The hot path runs on the driver's cursor, so the driver's own errors
+        # must be caught and translated as well as SQLAlchemy's wrapped ones.
+        driver = self.engine.dialect.loaded_dbapi
+        self.errors: tuple[type[BaseException], ...] = (sa.exc.DBAPIError, driver.Error)
         # Compiled SQL is shared by every engine of the process: a store opened
         # later (a test, a second database) does not compile the same statements again.
         self.engine = self.engine.execution_options(compiled_cache=_COMPILED[self.dialect])
@@ -166,14 +170,14 @@ class SqlBackend:
         """A transaction; rolls back unless committed."""
         try:
             conn = self.engine.connect()
-        except sa.exc.DBAPIError as exc:
+        except self.errors as exc:
             raise self.translate(exc) from exc
         try:
             if self.dialect == "sqlite":
                 conn = conn.execution_options(possdk_begin="IMMEDIATE" if write else "DEFERRED")
             try:
                 trans = conn.begin()
-            except sa.exc.DBAPIError as exc:
+            except self.errors as exc:
                 raise self.translate(exc) from exc
             uow = SqlUnitOfWork(conn, self)
             try:
@@ -194,25 +198,27 @@ class SqlBackend:
                     result = work(uow)
                     uow.commit()
                     return result
-            except sa.exc.DBAPIError as exc:
+            except self.errors as exc:
                 if self.is_transient(exc) and attempt < RETRIES:
                     delay = min(0.2, 0.005 * 2**attempt) * (0.5 + random.random())
                     log.info(
-                        "retrying after a transient conflict (%s), attempt %d", exc.orig, attempt
+                        "retrying after a transient conflict (%s), attempt %d",
+                        getattr(exc, "orig", exc),
+                        attempt,
                     )
                     time.sleep(delay)
                     continue
                 raise self.translate(exc) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def is_transient(self, exc: sa.exc.DBAPIError) -> bool:
+    def is_transient(self, exc: BaseException) -> bool:
         """A conflict that succeeds when retried: a serialization failure or deadlock."""
-        code = getattr(exc.orig, "sqlstate", None)
+        code = getattr(getattr(exc, "orig", exc), "sqlstate", None)
         return code in TRANSIENT_SQLSTATES
 
-    def translate(self, exc: sa.exc.DBAPIError) -> StorageError:
-        """A database error as a StorageError that says what to do."""
-        text = str(exc.orig)
+    def translate(self, exc: BaseException) -> StorageError:
+        """A database error (wrapped by SQLAlchemy or the driver's own) as a StorageError."""
+        text = str(getattr(exc, "orig", exc))
         where = self.url.redacted()
         lowered = text.lower()
         if "database is locked" in lowered or "database table is locked" in lowered:
@@ -260,7 +266,7 @@ class SqlBackend:
         """Create the schema in an empty database; refuse an older or newer one."""
         try:
             revision = self.schema_revision()
-        except sa.exc.DBAPIError as exc:
+        except self.errors as exc:
             raise self.translate(exc) from exc
         if revision is None:
             self.create_schema()
