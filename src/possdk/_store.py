@@ -325,6 +325,14 @@ class Store:
             raise ConfigurationError(
                 f"{backend.url} is a new store: pass settings=Settings(currency=...) to create it"
             )
+        if settings is not None and kept_settings is not None:
+            kept_currency = loads(kept_settings, Settings).currency
+            if settings.currency != kept_currency:
+                raise ConfigurationError(
+                    f"{backend.url} trades in {kept_currency}; a store's currency cannot change "
+                    f"(its receipts, sessions and totals are in {kept_currency}); open another "
+                    f"database for another currency"
+                )
         current = settings or loads(kept_settings or "", Settings)
         store = cls(
             current,
@@ -635,7 +643,12 @@ class Store:
             "prev_hash": prev,
         }
         entry = JournalEntry(**fields, hash=entry_hash(**fields))
-        signature = self.plugins.hook.possdk_journal_sign(entry=entry)
+        try:
+            signature = self.plugins.hook.possdk_journal_sign(entry=entry)
+        except Exception as exc:
+            raise PluginError(
+                f"a possdk_journal_sign plugin failed, so the operation was not kept: {exc}"
+            ) from exc
         if signature is not None:
             entry = attrs.evolve(entry, signature=str(signature))
         uow.append_journal(entry)

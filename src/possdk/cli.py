@@ -26,6 +26,17 @@ def _fail(exc: Exception) -> None:
     sys.exit(1)
 
 
+def _shown(url: str) -> str:
+    """A URL safe to print: any password masked."""
+    from possdk.errors import PossdkError
+    from possdk.storage import StoreURL
+
+    try:
+        return StoreURL.parse(url).redacted()
+    except PossdkError:
+        return url
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="possdk")
 def main() -> None:
@@ -69,7 +80,8 @@ def demo(locale: str, currency_code: str, width: int, db: str) -> None:
     except PossdkError as exc:
         _fail(exc)
     if db != "sqlite://":
-        click.echo(f"\nkept in {db}; check it with: possdk journal verify --db {db}")
+        shown = _shown(db)
+        click.echo(f"\nkept in {shown}; check it with: possdk journal verify --db {shown}")
 
 
 @main.group()
@@ -90,9 +102,9 @@ def db_upgrade(db: str, revision: str) -> None:
     except PossdkError as exc:
         _fail(exc)
     if before == after:
-        click.echo(f"{db}: already at schema {after}")
+        click.echo(f"{_shown(db)}: already at schema {after}")
     else:
-        click.echo(f"{db}: schema {before or '(empty)'} -> {after}")
+        click.echo(f"{_shown(db)}: schema {before or '(empty)'} -> {after}")
 
 
 @db.command("revision")
@@ -106,7 +118,7 @@ def db_revision(db: str) -> None:
         current = current_revision(db)
     except PossdkError as exc:
         _fail(exc)
-    click.echo(f"{db}: schema {current or '(empty)'}; this possdk uses {SCHEMA_REVISION}")
+    click.echo(f"{_shown(db)}: schema {current or '(empty)'}; this possdk uses {SCHEMA_REVISION}")
 
 
 @main.group()

@@ -29,9 +29,8 @@ Third-party errors are wrapped with ``raise ... from``.
      +-- RegisterError
      |    +-- RegisterSessionStateError
      +-- StorageError
- |    +-- SchemaVersionError
- |    +-- JournalError
- +-- PluginError
+     |    +-- SchemaVersionError
+     +-- PluginError
 """
 
 from __future__ import annotations
@@ -48,7 +47,6 @@ __all__ = [
     "InvalidBarcodeError",
     "InvalidDiscountError",
     "InvalidQuantityError",
-    "JournalError",
     "LineNotFoundError",
     "MoneyError",
     "PermissionDeniedError",
@@ -236,10 +234,6 @@ class StorageError(PossdkError):
 
 class SchemaVersionError(StorageError):
     """The database schema is older or newer than this possdk."""
-
-
-class JournalError(StorageError):
-    """The journal cannot be appended to or read."""
 
 
 # ---- plugins -------------------------------------------------------------------

@@ -206,3 +206,15 @@ def test_a_database_of_another_application_is_refused(durable_url, open_store):
     assert table_names(durable_url) == {"customers"}
     rows = on_database(durable_url, lambda c: c.execute(sa.text("SELECT * FROM customers")).all())
     assert [tuple(r) for r in rows] == [(1, "Oksana")]
+
+
+def test_upgrade_does_not_go_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from possdk.errors import SchemaVersionError
+    from possdk.storage import upgrade
+
+    url = f"sqlite:///{tmp_path}/back.db"
+    upgrade(url)
+    with pytest.raises(SchemaVersionError, match="does not go back"):
+        upgrade(url, "0001")
+    with pytest.raises(SchemaVersionError, match="unknown revision"):
+        upgrade(url, "0042")

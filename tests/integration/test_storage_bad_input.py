@@ -284,3 +284,27 @@ def test_a_new_store_needs_settings(store_url, open_store):
     # The refusal is not final: the same database becomes a store once settings are given.
     store = open_store(store_url)
     assert store.settings.currency == "UAH"
+
+
+def test_a_stores_currency_cannot_change(durable_url: str, open_store: OpenStore) -> None:
+    open_store(durable_url).close()
+    with pytest.raises(ConfigurationError, match="currency cannot change"):
+        open_store(durable_url, currency="EUR")
+    assert open_store(durable_url, new=False).settings.currency == "UAH"
+
+
+def test_verify_and_revision_never_create_a_database(tmp_path: Path) -> None:
+    from possdk.storage import current_revision, verify_journal
+
+    url = sqlite_file_url(tmp_path, "typo.db")
+    with pytest.raises(StorageError, match="no database at"):
+        verify_journal(url)
+    assert current_revision(url) is None
+    assert not (tmp_path / "typo.db").exists()
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    with pytest.raises(StorageError, match="not a possdk store"):
+        verify_journal(f"sqlite:///{empty}")
+    with sqlite3.connect(empty) as conn:  # still untouched
+        assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    conn.close()

@@ -59,14 +59,29 @@ def __getattr__(name: str) -> object:
 
 
 def verify_journal(url: str) -> JournalReport:
-    """Open the store at ``url`` read-only and verify its journal.
+    """Verify the journal of the store at ``url``, changing nothing.
 
     Reports, per terminal, the first entry that was edited, deleted,
     inserted or reordered, a truncated tail, and grand totals that do not add
     up to the entries.
-    """
-    from possdk._store import Store
 
-    with Store.open(url, load_entry_points=False) as store:
-        report: JournalReport = store.verify_journal()
-        return report
+    Raises:
+        StorageError: there is no possdk store at ``url``.
+    """
+    from possdk.errors import StorageError
+    from possdk.plugins import get_plugin_manager
+    from possdk.storage._migrate import _missing_file
+
+    if _missing_file(url):
+        raise StorageError(f"no database at {StoreURL.parse(url)}: check the path")
+    parsed = StoreURL.parse(url)
+    backend = get_plugin_manager(load_entry_points=True).hook.possdk_storage_backend(url=parsed)
+    if backend is None:
+        raise StorageError(f"no storage backend serves {parsed.scheme}:// URLs")
+    try:
+        if backend.schema_revision() is None:
+            raise StorageError(f"{parsed} is not a possdk store (it has no possdk schema)")
+        with backend.unit_of_work(write=False) as uow:
+            return verify_entries(uow.journal_entries(), uow.journal_heads())
+    finally:
+        backend.close()

@@ -198,6 +198,10 @@ class StorageBackend(Protocol):
         """Create the schema in an empty database; refuse an old or newer one."""
         ...
 
+    def schema_revision(self) -> str | None:
+        """The stored schema revision, or None for an empty database; changes nothing."""
+        ...
+
     def close(self) -> None:
         """Release connections and files."""
         ...

@@ -261,8 +261,12 @@ def _verify_chain(
 
     for index, e in enumerate(chain):
         if e.seq > expected_seq:
-            gap = f"{expected_seq}" if e.seq == expected_seq + 1 else f"{expected_seq}-{e.seq - 1}"
-            return problem(expected_seq, ProblemKind.DELETED, f"entries {gap} are missing")
+            gap = (
+                f"entry {expected_seq} is"
+                if e.seq == expected_seq + 1
+                else f"entries {expected_seq}-{e.seq - 1} are"
+            )
+            return problem(expected_seq, ProblemKind.DELETED, f"{gap} missing")
         if e.seq < expected_seq:
             return problem(e.seq, ProblemKind.INSERTED, f"sequence number {e.seq} appears twice")
         if _rehash(e, e.seq) != e.hash:

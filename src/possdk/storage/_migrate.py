@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from possdk.errors import SchemaVersionError, StorageError
@@ -31,8 +32,18 @@ def _backend(url: str) -> Any:
     return SqlBackend(parsed)
 
 
+def _missing_file(url: str) -> bool:
+    parsed = StoreURL.parse(url)
+    return parsed.scheme == "sqlite" and not parsed.is_memory and not Path(parsed.path).exists()
+
+
 def current_revision(url: str) -> str | None:
-    """The schema revision a database is at (None for an empty database)."""
+    """The schema revision a database is at (None for an empty or missing database).
+
+    Never creates anything: a SQLite path that does not exist gives None.
+    """
+    if _missing_file(url):
+        return None
     backend = _backend(url)
     try:
         revision: str | None = backend.schema_revision()
@@ -59,6 +70,19 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
             raise SchemaVersionError(
                 f"{backend.url} has schema {before}, newer than this possdk knows "
                 f"({SCHEMA_REVISION}); upgrade possdk instead"
+            )
+        if revision != "head" and revision not in KNOWN_REVISIONS:
+            raise SchemaVersionError(
+                f"unknown revision {revision!r}; possdk knows {', '.join(KNOWN_REVISIONS)}"
+            )
+        if (
+            before is not None
+            and revision != "head"
+            and KNOWN_REVISIONS.index(revision) < KNOWN_REVISIONS.index(before)
+        ):
+            raise SchemaVersionError(
+                f"{backend.url} is at schema {before}, newer than {revision}: possdk db upgrade "
+                f"does not go back; restore a backup instead"
             )
         try:
             with backend.engine.connect() as conn:
