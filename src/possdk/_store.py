@@ -703,7 +703,11 @@ class Store:
         # Catalog changes are journaled compactly: how many, and a digest of what.
         digest = hashlib.sha256()
         for p in products:
-            digest.update(dumps(p).encode("utf-8"))
+            codes = ",".join(g.gtin14 for g in p.barcodes)
+            digest.update(
+                f"{p.sku}\t{p.name}\t{p.price}\t{p.tax_category}\t{p.unit.value}\t{codes}\t"
+                f"{p.plu}\t{p.active}\t{p.parent_sku}\n".encode()
+            )
         payload = canonical(
             {"count": len(products), "replace": replace, "sha256": digest.hexdigest()}
         )

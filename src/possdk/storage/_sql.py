@@ -459,84 +459,75 @@ class SqlUnitOfWork:
             )
 
     def load_products(self) -> Iterator[Product]:
-        """Every product, streamed in SKU order."""
-        barcodes: dict[str, list[Gtin]] = {}
+        """Every product, streamed in SKU order (on the driver's cursor: catalogs are large)."""
         kinds = {k.value: k for k in GtinKind}
-        for gtin14, sku, kind in self.conn.execute(
-            sa.select(
-                t.product_barcodes.c.gtin14, t.product_barcodes.c.sku, t.product_barcodes.c.kind
-            )
-        ):
-            barcodes.setdefault(sku, []).append(Gtin(gtin14, kinds[kind]))
         units = {u.value: u for u in Unit}
-        p = t.products.c
-        rows = self.conn.execute(
-            sa.select(
-                p.sku,
-                p.name,
-                p.price,
-                p.currency,
-                p.tax_category,
-                p.unit,
-                p.quantity_decimals,
-                p.plu,
-                p.active,
-                p.parent_sku,
-                p.attributes,
-            ).order_by(p.sku)
-        )
-        for sku, name, price, code, tax, unit, decimals, plu, active, parent, attrs_ in rows:
-            yield Product(
-                sku,
-                name,
-                Money(price, code),
-                tax,
-                barcodes=tuple(barcodes.get(sku, ())),
-                unit=units[unit],
-                quantity_decimals=decimals,
-                plu=plu,
-                active=bool(active),
-                parent_sku=parent,
-                attributes=json.loads(attrs_) if attrs_ != "{}" else None,
+        barcodes: dict[str, list[Gtin]] = {}
+        cur = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.execute("SELECT gtin14, sku, kind FROM product_barcodes")
+            for gtin14, sku, kind in cur:
+                # Validated when the product was added; trusted as kept.
+                barcodes.setdefault(sku, []).append(Gtin(gtin14, kinds[kind]))
+            cur.execute(
+                "SELECT sku, name, price, currency, tax_category, unit, quantity_decimals, plu, "
+                "active, parent_sku, attributes FROM products ORDER BY sku"
             )
+            for sku, name, price, code, tax, unit, decimals, plu, active, parent, attrs_ in cur:
+                yield Product(
+                    sku,
+                    name,
+                    Money(price, code),
+                    tax,
+                    barcodes=tuple(barcodes.get(sku, ())),
+                    unit=units[unit],
+                    quantity_decimals=decimals,
+                    plu=plu,
+                    active=bool(active),
+                    parent_sku=parent,
+                    attributes=json.loads(attrs_) if attrs_ != "{}" else None,
+                )
+        finally:
+            cur.close()
 
     def put_products(self, products: Iterable[Product], *, replace: bool) -> int:
         """Insert products (or overwrite them, barcodes included)."""
-        rows: list[dict[str, Any]] = []
-        codes: list[dict[str, Any]] = []
+        raw = self.raw
+        flag = raw.flag
+        rows: list[tuple[Any, ...]] = []
+        codes: list[tuple[Any, ...]] = []
         skus: list[str] = []
         for pr in products:
             skus.append(pr.sku)
+            attributes = canonical(dict(pr.attributes)) if pr.attributes else "{}"
             rows.append(
-                {
-                    "sku": pr.sku,
-                    "name": pr.name,
-                    "price": format(pr.price.amount, "f"),
-                    "currency": pr.price.currency,
-                    "tax_category": pr.tax_category,
-                    "unit": pr.unit.value,
-                    "quantity_decimals": pr.quantity_decimals,
-                    "plu": pr.plu,
-                    "active": pr.active,
-                    "parent_sku": pr.parent_sku,
-                    "attributes": canonical(dict(pr.attributes)),
-                }
+                (
+                    pr.sku,
+                    pr.name,
+                    format(pr.price.amount, "f"),
+                    pr.price.currency,
+                    pr.tax_category,
+                    pr.unit.value,
+                    pr.quantity_decimals,
+                    pr.plu,
+                    flag(pr.active),
+                    pr.parent_sku,
+                    attributes,
+                )
             )
-            codes.extend(
-                {"gtin14": g.gtin14, "sku": pr.sku, "kind": g.kind.value} for g in pr.barcodes
-            )
+            codes.extend((g.gtin14, pr.sku, g.kind.value) for g in pr.barcodes)
         if not rows:
             return 0
+        cur = self.cursor
         if replace:
             for chunk in range(0, len(skus), 500):
                 part = skus[chunk : chunk + 500]
-                self.conn.execute(
-                    sa.delete(t.product_barcodes).where(t.product_barcodes.c.sku.in_(part))
-                )
-                self.conn.execute(sa.delete(t.products).where(t.products.c.sku.in_(part)))
-        self.conn.execute(sa.insert(t.products), rows)
+                marks = ", ".join([raw.ph] * len(part))
+                cur.execute(f"DELETE FROM product_barcodes WHERE sku IN ({marks})", part)
+                cur.execute(f"DELETE FROM products WHERE sku IN ({marks})", part)
+        cur.executemany(raw.inserts["products"], rows)
         if codes:
-            self.conn.execute(sa.insert(t.product_barcodes), codes)
+            cur.executemany(raw.inserts["product_barcodes"], codes)
         return len(rows)
 
     def load_operators(self) -> list[Operator]:
