@@ -500,6 +500,7 @@ class Store:
     def _apply(self, uow: UnitOfWork, session: RegisterSession, event: Event) -> Event:
         terminal = session.register_id
         if isinstance(event, RegisterSessionOpened):
+            uow.lock_register(terminal)  # two tills opening one register: one waits, then sees it
             if uow.open_session_for(terminal) is not None:
                 raise RegisterError(
                     f"register {terminal} already has an open session; close it first"

@@ -92,6 +92,10 @@ class UnitOfWork(Protocol):
         """Lock the register's row and take its next ``receipt`` or ``z`` number."""
         ...
 
+    def lock_register(self, register_id: str) -> None:
+        """Create the register's row if needed and lock it until commit."""
+        ...
+
     def insert_session(self, row: SessionRow) -> None:
         """Keep a newly opened session."""
         ...

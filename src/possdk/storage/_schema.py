@@ -19,7 +19,7 @@ __all__ = ["SCHEMA_REVISION", "UTCDateTime", "metadata"]
 
 # The Alembic revision this code expects. Opening an older database asks the
 # user to run `possdk db upgrade`; a newer one is refused.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -125,6 +125,14 @@ register_sessions = sa.Table(
     sa.Column("z_number", sa.Integer, nullable=True),
     sa.Column("z_report", sa.Text, nullable=True),
     sa.Index("ix_register_sessions_open", "register_id", "closed_at"),
+    # At most one open session per register, whatever the application does.
+    sa.Index(
+        "ux_register_sessions_one_open",
+        "register_id",
+        unique=True,
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
+    ),
 )
 
 sales = sa.Table(

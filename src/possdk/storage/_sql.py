@@ -52,7 +52,7 @@ BUSY_TIMEOUT_S = 10.0
 RETRIES = 8
 TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 _BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED"}
-KNOWN_REVISIONS = ("0001", "0002")  # in order; the last is SCHEMA_REVISION
+KNOWN_REVISIONS = ("0001", "0002", "0003")  # in order; the last is SCHEMA_REVISION
 _COMPILED: dict[str, Any] = {
     "sqlite": sa.util.LRUCache(2000),
     "postgresql": sa.util.LRUCache(2000),
@@ -289,17 +289,24 @@ class SqlBackend:
         """
 
         def create(uow: SqlUnitOfWork) -> None:
-            t.metadata.create_all(uow.conn)
+            # Several tills may open a new database at once: serialise the
+            # creation (SQLite's BEGIN IMMEDIATE already does), then create only
+            # what is missing, so the late ones find the schema made.
+            if uow.conn.dialect.name == "postgresql":
+                uow.conn.execute(sa.text("SELECT pg_advisory_xact_lock(7307736371)"))
+            t.metadata.create_all(uow.conn, checkfirst=True)
             uow.conn.execute(
                 sa.text(
-                    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                    "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, "
                     "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
                 )
             )
-            uow.conn.execute(
-                sa.text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
-                {"v": t.SCHEMA_REVISION},
-            )
+            stamped = uow.conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar()
+            if not stamped:
+                uow.conn.execute(
+                    sa.text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                    {"v": t.SCHEMA_REVISION},
+                )
 
         self.run(create)
 
@@ -570,6 +577,21 @@ class SqlUnitOfWork:
             raw.sql(f"UPDATE registers SET {column} = ? WHERE id = ?"), (number, register_id)
         )
         return number
+
+    def lock_register(self, register_id: str) -> None:
+        """Create the register's row if needed and lock it until commit.
+
+        Opening a session holds this lock, so two tills opening the same
+        register at once cannot both find it free.
+        """
+        raw, cur = self.raw, self.cursor
+        cur.execute(raw.sql(f"SELECT id FROM registers WHERE id = ?{raw.lock}"), (register_id,))
+        if cur.fetchone() is None:
+            _insert_ignore(
+                self.conn, t.registers, {"id": register_id, "receipt_count": 0, "z_count": 0}
+            )
+            cur.execute(raw.sql(f"SELECT id FROM registers WHERE id = ?{raw.lock}"), (register_id,))
+            cur.fetchone()
 
     def insert_session(self, row: SessionRow) -> None:
         """Keep a newly opened session."""
