@@ -122,3 +122,13 @@ def test_the_whole_day_ignores_a_hostile_ambient_decimal_context():
     )
     with decimal.localcontext(hostile):
         assert day() == reference
+
+
+def test_the_same_demo_runs_against_postgresql(postgresql_url):
+    for day in (1, 2):
+        result = cli("demo", "--db", postgresql_url, "--locale", "en_US")
+        assert result.returncode == 0, result.stderr
+        assert f"trading day {day}" in result.stdout and f"Z REPORT No.{day}" in result.stdout
+    verify = cli("journal", "verify", "--db", postgresql_url)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "journal OK" in verify.stdout
