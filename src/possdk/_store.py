@@ -39,6 +39,7 @@ from possdk.core import (
     RegisterSessionOpened,
     RegisterTotals,
     ReturnCompleted,
+    Sale,
     SaleCompleted,
     SaleResumed,
     SaleSnapshot,
@@ -47,6 +48,8 @@ from possdk.core import (
     SystemClock,
     TaxCategory,
     TaxPolicy,
+    Tender,
+    TenderKind,
     currency,
 )
 from possdk.core._barcodes import BarcodeLayouts
@@ -60,6 +63,7 @@ from possdk.errors import (
     SaleError,
     StorageError,
 )
+from possdk.payments._model import OfflinePolicy
 from possdk.plugins import get_plugin_manager
 from possdk.storage._backend import SessionRow, StorageBackend, UnitOfWork
 from possdk.storage._codec import canonical, canonical_with, dumps, loads, unstructure
@@ -124,6 +128,13 @@ class Settings:
     """Default receipt width in characters."""
     timezone: str = attrs.field(default="UTC", validator=_check_timezone)
     """The shop's IANA time zone (``"Europe/Kyiv"``), for showing times; times are kept in UTC."""
+    offline: OfflinePolicy = attrs.field(factory=OfflinePolicy)
+    """Store-and-forward rules for card payments while a provider is offline (default: refuse)."""
+    refund_kinds: frozenset[TenderKind] = attrs.field(
+        factory=lambda: frozenset({TenderKind.CASH, TenderKind.STORE_CREDIT, TenderKind.GIFT_CARD}),
+        converter=frozenset,
+    )
+    """Tender kinds a refund may go to when it cannot go back to the tender that paid."""
 
 
 class Register:
@@ -227,6 +238,12 @@ class Store:
         self.cash_rounding = settings.cash_rounding or self._default_cash_rounding()
         """The cash rounding in force."""
         catalog.listener = _CatalogWriter(self)
+        from possdk.payments._builtin import BUILTIN_IDS
+        from possdk.payments._service import PaymentService
+
+        batches = plugin_manager.hook.possdk_payment_providers(store=self)
+        self.payments = PaymentService(self, [p for batch in batches for p in batch], BUILTIN_IDS)
+        """Payments: providers, voids, refunds, the offline queue, recovery."""
 
     # ---- opening ---------------------------------------------------------------
 
@@ -460,6 +477,60 @@ class Store:
         """Hand an uncommitted event (a line added) to the observers."""
         self._notify(self.plugins.hook.possdk_event, event=event)
 
+    @property
+    def refund_kinds(self) -> frozenset[TenderKind]:
+        """Tender kinds refunds may go to besides the original tenders."""
+        return self.settings.refund_kinds
+
+    def take_payment(
+        self, sale: Sale, tender: Tender, *, provider: str | None, card: object
+    ) -> Tender:
+        """Move a tender's money through its provider (``store.payments``)."""
+        from possdk.payments._model import CardInput
+
+        if card is not None and not isinstance(card, CardInput):
+            card = CardInput(str(card))  # masked at once; the number is never kept
+        return self.payments.take(
+            tender, sale_id=sale.id, terminal_id=sale.register_id, provider=provider, card=card
+        )
+
+    def void_payment(self, payment_id: uuid.UUID) -> None:
+        """Give a payment back."""
+        self.payments.void(payment_id)
+
+    def refundable(self, payment_id: uuid.UUID) -> Money:
+        """What is left to refund of a payment."""
+        return self.payments.payment(payment_id).refundable
+
+    def refund_payment(self, payment_id: uuid.UUID, amount: Money, sale_id: uuid.UUID) -> None:
+        """Refund part of a captured payment."""
+        self.payments.refund(payment_id, amount, sale_id=sale_id)
+
+    def cancel_refund(self, payment_id: uuid.UUID, amount: Money | Decimal) -> None:
+        """Undo a refund that was not kept yet."""
+        self.payments.cancel_refund(payment_id, amount)
+
+    def resolve_payment(self, payment_id: uuid.UUID) -> Tender | None:
+        """Look an unknown payment up; a tender if it was taken."""
+        from possdk.payments._model import PaymentStatus
+
+        payment = self.payments.resolve(payment_id)
+        if payment.status is not PaymentStatus.CAPTURED:
+            return None
+        zero = Money.zero(payment.captured.currency)
+        return Tender(
+            0,
+            payment.kind,
+            payment.captured,
+            payment.captured,
+            zero,
+            zero,
+            payment.reference,
+            payment.id,
+            payment.provider,
+            payment.card,
+        )
+
     def session_totals(self, session: RegisterSession) -> RegisterTotals:
         """A session's totals as kept."""
         row = self._read(lambda uow: uow.session(session.id))
@@ -484,6 +555,21 @@ class Store:
         kept: Event = self.backend.run(lambda uow: self._apply(uow, session, event))
         for sid, text, totals in self._pending_totals[-1:]:  # the attempt that committed
             self._totals_cache[sid] = (text, totals)
+        if isinstance(kept, (SaleCompleted, ReturnCompleted, SaleVoided)):
+            tenders = kept.tenders if isinstance(kept, SaleVoided) else kept.receipt.tenders
+            self.payments.settled(tenders)
+            if any(t.kind is TenderKind.CASH for t in tenders) and not isinstance(kept, SaleVoided):
+                self._notify(
+                    self.plugins.hook.possdk_cash_drawer_open,
+                    register_id=session.register_id,
+                    reason="cash tender",
+                )
+        elif isinstance(kept, DrawerOpened):
+            self._notify(
+                self.plugins.hook.possdk_cash_drawer_open,
+                register_id=session.register_id,
+                reason=kept.reason,
+            )
         self._notify(self.plugins.hook.possdk_event, event=kept)
         if isinstance(kept, SaleCompleted):
             self._notify(self.plugins.hook.possdk_sale_completed, receipt=kept.receipt)
@@ -547,6 +633,9 @@ class Store:
             event = self._number_receipt(uow, event)
             assert isinstance(event, (SaleCompleted, ReturnCompleted))
             receipt = event.receipt
+            self.payments.settle(
+                uow, receipt.tenders, sale_id=receipt.sale_id, terminal_id=receipt.register_id
+            )
             data = unstructure(event)
             document = canonical(data["receipt"])
             uow.insert_receipt(receipt, document)
@@ -567,6 +656,9 @@ class Store:
             )
             self._journal(uow, terminal, event, dumps(event), 0)
             return event
+        if isinstance(event, SaleVoided):
+            for payment in self.payments.pending_for(event.tenders, uow):
+                uow.put_payment(payment)
         if isinstance(event, (SaleVoided, CashMoved, DrawerOpened)):
             self._write_totals(uow, session.id, totals.apply(event))
             self._journal(uow, terminal, event, dumps(event), 0)

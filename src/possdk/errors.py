@@ -30,6 +30,16 @@ Third-party errors are wrapped with ``raise ... from``.
      |    +-- RegisterSessionStateError
      +-- StorageError
      |    +-- SchemaVersionError
+     +-- PaymentError
+     |    +-- PaymentDeclinedError
+     |    +-- PaymentUnknownError
+     |    +-- ProviderOfflineError
+     |    +-- ProviderTimeoutError
+     |    +-- IdempotencyError
+     |    +-- PaymentStateError
+     |    +-- OfflineLimitError
+     |    +-- AccountError
+     |    +-- RefundError
      +-- PluginError
 """
 
@@ -38,21 +48,31 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AccountError",
     "AllocationError",
     "CatalogError",
     "ConfigurationError",
     "CurrencyMismatchError",
     "DuplicateProductError",
+    "IdempotencyError",
     "InvalidAmountError",
     "InvalidBarcodeError",
     "InvalidDiscountError",
     "InvalidQuantityError",
     "LineNotFoundError",
     "MoneyError",
+    "OfflineLimitError",
+    "PaymentDeclinedError",
+    "PaymentError",
+    "PaymentStateError",
+    "PaymentUnknownError",
     "PermissionDeniedError",
     "PluginError",
     "PossdkError",
     "ProductNotFoundError",
+    "ProviderOfflineError",
+    "ProviderTimeoutError",
+    "RefundError",
     "RegisterError",
     "RegisterSessionStateError",
     "ReturnError",
@@ -234,6 +254,68 @@ class StorageError(PossdkError):
 
 class SchemaVersionError(StorageError):
     """The database schema is older or newer than this possdk."""
+
+
+# ---- payments ------------------------------------------------------------------
+
+
+class PaymentError(PossdkError):
+    """A payment could not be taken, voided or refunded as asked."""
+
+
+class PaymentDeclinedError(PaymentError):
+    """The provider declined the payment; no money moved. Take another tender."""
+
+    def __init__(self, provider: str, code: str, reason: str, payment_id: object = None) -> None:
+        super().__init__(
+            f"{provider} declined the payment ({code}: {reason}); no money moved, "
+            f"ask for another card or another tender"
+        )
+        self.provider, self.code, self.reason, self.payment_id = provider, code, reason, payment_id
+
+
+class PaymentUnknownError(PaymentError):
+    """The request may have reached the provider but no answer came back.
+
+    possdk keeps the payment as unknown and looks it up (with the same
+    idempotency key) before the sale can take another payment.
+    """
+
+    def __init__(self, provider: str, payment_id: object, detail: str = "") -> None:
+        super().__init__(
+            f"the outcome of payment {payment_id} at {provider} is unknown"
+            f"{' (' + detail + ')' if detail else ''}: do not take another card payment; "
+            f"call sale.check_payments() (it asks the provider) once it is reachable"
+        )
+        self.provider, self.payment_id = provider, payment_id
+
+
+class ProviderOfflineError(PaymentError):
+    """Raised by a provider that could not send the request at all: no money moved."""
+
+
+class ProviderTimeoutError(PaymentError):
+    """Raised by a provider when a request was (or may have been) sent but no answer came."""
+
+
+class IdempotencyError(PaymentError):
+    """An idempotency key was used again with different parameters."""
+
+
+class PaymentStateError(PaymentError):
+    """A payment cannot go from its current status to the one asked for."""
+
+
+class OfflineLimitError(PaymentError):
+    """The provider is offline and the store-and-forward policy does not allow this payment."""
+
+
+class AccountError(PaymentError):
+    """A gift card or store-credit account is unknown, blocked, empty or short of funds."""
+
+
+class RefundError(PaymentError):
+    """A refund asks for more than was captured, or a tender that cannot refund."""
 
 
 # ---- plugins -------------------------------------------------------------------

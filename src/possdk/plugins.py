@@ -24,9 +24,17 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "possdk"
 """The entry-point group third-party plugins register under."""
 
-HOOKSPEC_MODULES = ("possdk.core.hookspecs", "possdk.storage.hookspecs")
+HOOKSPEC_MODULES = (
+    "possdk.core.hookspecs",
+    "possdk.storage.hookspecs",
+    "possdk.payments.hookspecs",
+)
 
-BUILTIN_PLUGINS = ("possdk.core._builtin", "possdk.storage._builtin")
+BUILTIN_PLUGINS = (
+    "possdk.core._builtin",
+    "possdk.storage._builtin",
+    "possdk.payments._builtin",
+)
 """Modules registered as plugins before any third-party one, as pytest does with its own."""
 
 

@@ -54,7 +54,14 @@ from possdk.core._register import RegisterHost, RegisterSession, RegisterTotals,
 from possdk.core._report import RegisterReport, TenderTotal
 from possdk.core._sale import Basket, Sale, SaleHost, SaleSnapshot, SaleState
 from possdk.core._tax import TaxCategory, TaxMode, TaxPolicy, TaxRate, TaxRounding
-from possdk.core._tender import CashRounding, CashRoundingPolicy, Tender, TenderKind, apply_tender
+from possdk.core._tender import (
+    CardDisplay,
+    CashRounding,
+    CashRoundingPolicy,
+    Tender,
+    TenderKind,
+    apply_tender,
+)
 
 __all__ = [
     "Action",
@@ -62,6 +69,7 @@ __all__ = [
     "ApprovalGranted",
     "BarcodeLayouts",
     "Basket",
+    "CardDisplay",
     "CashMoved",
     "CashMovementKind",
     "CashRounding",

@@ -34,7 +34,7 @@ from possdk.core._receipt import Receipt
 from possdk.core._report import RegisterReport, TenderTotal
 from possdk.core._sale import Basket, Sale, SaleSnapshot, SaleState
 from possdk.core._tax import TaxPolicy
-from possdk.core._tender import CashRoundingPolicy, TenderKind
+from possdk.core._tender import CashRoundingPolicy, Tender, TenderKind
 from possdk.errors import MoneyError, RegisterSessionStateError, ReturnError
 
 __all__ = [
@@ -277,6 +277,37 @@ class RegisterHost(Protocol):
         """A completed receipt."""
         ...
 
+    @property
+    def refund_kinds(self) -> frozenset[TenderKind]:
+        """Tender kinds refunds may go to besides the original tenders."""
+        ...
+
+    def take_payment(
+        self, sale: Sale, tender: Tender, *, provider: str | None, card: object
+    ) -> Tender:
+        """Move a tender's money through its provider."""
+        ...
+
+    def void_payment(self, payment_id: uuid.UUID) -> None:
+        """Give a payment back."""
+        ...
+
+    def refundable(self, payment_id: uuid.UUID) -> Money:
+        """What is left to refund of a payment."""
+        ...
+
+    def refund_payment(self, payment_id: uuid.UUID, amount: Money, sale_id: uuid.UUID) -> None:
+        """Refund part of a payment."""
+        ...
+
+    def cancel_refund(self, payment_id: uuid.UUID, amount: Money | Decimal) -> None:
+        """Undo a refund not kept yet."""
+        ...
+
+    def resolve_payment(self, payment_id: uuid.UUID) -> Tender | None:
+        """Look an unknown payment up."""
+        ...
+
 
 class _SessionSaleHost:
     """Adapts a register session to the port a sale needs."""
@@ -304,6 +335,31 @@ class _SessionSaleHost:
 
     def returned_quantities(self, sale_id: uuid.UUID) -> Mapping[int, Decimal]:
         return self._session._host.returned_quantities(sale_id)
+
+    @property
+    def refund_kinds(self) -> frozenset[TenderKind]:
+        return self._session._host.refund_kinds
+
+    def take_payment(
+        self, sale: Sale, tender: Tender, *, provider: str | None, card: object
+    ) -> Tender:
+        self._session._require_open("take a payment")
+        return self._session._host.take_payment(sale, tender, provider=provider, card=card)
+
+    def void_payment(self, payment_id: uuid.UUID) -> None:
+        self._session._host.void_payment(payment_id)
+
+    def refundable(self, payment_id: uuid.UUID) -> Money:
+        return self._session._host.refundable(payment_id)
+
+    def refund_payment(self, payment_id: uuid.UUID, amount: Money, sale_id: uuid.UUID) -> None:
+        self._session._host.refund_payment(payment_id, amount, sale_id)
+
+    def cancel_refund(self, payment_id: uuid.UUID, amount: Money | Decimal) -> None:
+        self._session._host.cancel_refund(payment_id, amount)
+
+    def resolve_payment(self, payment_id: uuid.UUID) -> Tender | None:
+        return self._session._host.resolve_payment(payment_id)
 
 
 class RegisterSession:

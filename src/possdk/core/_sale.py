@@ -64,7 +64,9 @@ from possdk.errors import (
     InvalidDiscountError,
     InvalidQuantityError,
     LineNotFoundError,
+    PaymentUnknownError,
     PluginError,
+    RefundError,
     ReturnError,
     SaleStateError,
     TenderError,
@@ -161,6 +163,37 @@ class SaleHost(Protocol):
         """Quantities already returned per line of a completed sale."""
         ...
 
+    @property
+    def refund_kinds(self) -> frozenset[TenderKind]:
+        """Tender kinds the merchant allows refunds to (besides the original tenders)."""
+        ...
+
+    def take_payment(
+        self, sale: Sale, tender: Tender, *, provider: str | None, card: object
+    ) -> Tender:
+        """Move the money for a tender through its provider; return the tender as taken."""
+        ...
+
+    def void_payment(self, payment_id: uuid.UUID) -> None:
+        """Give a payment taken on this (uncompleted) sale back."""
+        ...
+
+    def refundable(self, payment_id: uuid.UUID) -> Money:
+        """What is left to refund of a captured payment."""
+        ...
+
+    def refund_payment(self, payment_id: uuid.UUID, amount: Money, sale_id: uuid.UUID) -> None:
+        """Refund part of a captured payment to where it came from."""
+        ...
+
+    def cancel_refund(self, payment_id: uuid.UUID, amount: Money | Decimal) -> None:
+        """Undo a refund that was not kept yet (its return was voided)."""
+        ...
+
+    def resolve_payment(self, payment_id: uuid.UUID) -> Tender | None:
+        """What became of an unknown payment: a tender if it was taken, None if not."""
+        ...
+
 
 _MUTABLE = (SaleState.OPEN,)
 _ABANDONABLE = (SaleState.OPEN, SaleState.TENDERING, SaleState.SUSPENDED)
@@ -207,6 +240,7 @@ class Sale:
         self._state = SaleState.OPEN
         self._lines: list[SaleLine] = []
         self._tenders: list[Tender] = []
+        self._unknown: list[uuid.UUID] = []
         self._sale_discounts: list[Discount] = []
         self._approvals: list[Approval] = [approval] if approval else []
         self._events: list[Event] = []
@@ -652,20 +686,30 @@ class Sale:
         amount: Money | Decimal | int | str | None = None,
         *,
         reference: str | None = None,
+        provider: str | None = None,
+        card: object = None,
     ) -> Tender:
         """Take a tender towards the balance (on a return: pay money out).
 
         ``amount`` is what the customer hands over; leave it out to pay the
         balance exactly. Cash settles the balance rounded to the cash
         increment and gives change; other tenders cannot exceed the balance.
+        The money moves through the tender kind's payment provider
+        (``provider=`` names one); a card provider may approve less than asked
+        (the tender then covers that much). ``card=`` passes a manually keyed
+        :class:`~possdk.payments.CardInput` to providers that take one.
 
         Raises:
             SaleStateError: the sale is not open or tendering, or has no lines.
             TenderError: a bad amount (see :func:`~possdk.core.apply_tender`).
+            PaymentDeclinedError: declined; nothing moved, the sale is unchanged.
+            PaymentUnknownError: no answer; no further payment until
+                :meth:`check_payments` learns what happened.
         """
         self._require((SaleState.OPEN, SaleState.TENDERING), "take a payment for")
         if not self.active_lines:
             raise SaleStateError(self.id, self._state, "take a payment for", "it has no lines")
+        self.check_payments()
         tender_kind = _tender_kind(kind)
         offered = None if amount is None else self._money(amount, "tender")
         if offered is not None and self.is_return and offered.amount > 0:
@@ -678,34 +722,152 @@ class Sale:
             rounding=self._host.cash_rounding.for_currency(self.currency),
             reference=reference,
         )
-        self._tenders.append(tender)
-        self._state = SaleState.TENDERING
-        self._emit(PaymentTaken, tender=tender)
-        return tender
+        try:
+            tender = self._host.take_payment(self, tender, provider=provider, card=card)
+        except PaymentUnknownError as exc:
+            if isinstance(exc.payment_id, uuid.UUID):
+                self._unknown.append(exc.payment_id)
+            raise
+        return self._add_tender(tender)
+
+    def check_payments(self) -> tuple[Tender, ...]:
+        """Find out what became of payments left unknown (a timeout, a lost connection).
+
+        Each is looked up with its own idempotency key: one that was taken
+        becomes a tender; one that was not is dropped. Returns the tenders
+        added.
+
+        Raises:
+            PaymentUnknownError: still no answer; take no other payment yet.
+        """
+        added = []
+        for payment_id in list(self._unknown):
+            found = self._host.resolve_payment(payment_id)
+            self._unknown.remove(payment_id)
+            if found is not None:
+                tender = apply_tender(
+                    tender_no=len(self._tenders) + 1,
+                    kind=found.kind,
+                    offered=found.amount,
+                    remaining=self.balance_due,
+                    rounding=None,
+                )
+                tender = attrs.evolve(
+                    found,
+                    tender_no=tender.tender_no,
+                    change=tender.change,
+                    rounding=tender.rounding,
+                )
+                added.append(self._add_tender(tender))
+        return tuple(added)
+
+    @property
+    def unknown_payments(self) -> tuple[uuid.UUID, ...]:
+        """Payments whose outcome is not known yet (see :meth:`check_payments`)."""
+        return tuple(self._unknown)
 
     def refund(
         self,
-        kind: TenderKind | str,
+        kind: TenderKind | str | None = None,
         amount: Money | Decimal | int | str | None = None,
         *,
         reference: str | None = None,
-    ) -> Tender:
-        """On a return, pay the refund out (the same as :meth:`pay`, read the other way)."""
+    ) -> tuple[Tender, ...]:
+        """On a return, pay the refund out.
+
+        Against a receipt, the refund goes back to the tenders that paid:
+        with no ``kind``, to the receipt's non-cash tenders first, latest
+        first, each up to what it has left to refund, then the rest in cash;
+        with a ``kind``, to the receipt's tenders of that kind, then (if the
+        merchant allows that kind for refunds) as a new tender of it. Without
+        a receipt the refund is a new tender of ``kind`` (cash by default).
+        Never more than a tender captured.
+
+        Raises:
+            RefundError: more than can be refunded to that tender kind.
+        """
         if not self.is_return:
             raise SaleStateError(self.id, self._state, "refund", "it is a sale, not a return")
-        return self.pay(kind, amount, reference=reference)
+        self._require((SaleState.OPEN, SaleState.TENDERING), "refund")
+        if not self.active_lines:
+            raise SaleStateError(self.id, self._state, "refund", "it has no lines")
+        wanted = _tender_kind(kind) if kind is not None else None
+        limit = None if amount is None else EXACT.abs(self._money(amount, "refund").amount)
+        due = EXACT.minus(self.balance_due.amount)
+        todo = due if limit is None else min(limit, due)
+        added: list[Tender] = []
+        if self.original is not None:
+            sources = [t for t in reversed(self.original.tenders) if t.payment_id is not None]
+            order = [t for t in sources if t.kind is not TenderKind.CASH]
+            order += [t for t in sources if t.kind is TenderKind.CASH]
+            for source in order:
+                if todo <= 0:
+                    break
+                if wanted is not None and source.kind is not wanted:
+                    continue
+                if source.kind is TenderKind.CASH:
+                    break  # cash goes back from this drawer, rounded, below
+                assert source.payment_id is not None
+                reserved = Decimal(0)  # what this return already takes back from it
+                for t in self._tenders:
+                    if t.payment_id == source.payment_id and t.amount.amount < 0:
+                        reserved = EXACT.subtract(reserved, t.amount.amount)
+                left = EXACT.subtract(self._host.refundable(source.payment_id).amount, reserved)
+                take = min(left, todo)
+                if take <= 0:
+                    continue
+                money = Money._make(take, self.currency)
+                self._host.refund_payment(source.payment_id, money, self.id)
+                added.append(
+                    self._add_tender(
+                        Tender(
+                            len(self._tenders) + 1,
+                            source.kind,
+                            -money,
+                            -money,
+                            Money.zero(self.currency),
+                            Money.zero(self.currency),
+                            reference=source.reference,
+                            payment_id=source.payment_id,
+                            provider=source.provider,
+                            card=source.card,
+                        )
+                    )
+                )
+                todo = EXACT.subtract(todo, take)
+        if todo > 0:
+            fallback = wanted or TenderKind.CASH
+            if fallback is not TenderKind.CASH and fallback not in self._host.refund_kinds:
+                raise RefundError(
+                    f"{Money._make(todo, self.currency)} is left to refund and "
+                    f"{fallback.value} refunds are not allowed here; refund it in cash"
+                )
+            offered = None if limit is None else Money._make(EXACT.minus(todo), self.currency)
+            added.append(self.pay(fallback, offered, reference=reference))
+        return tuple(added)
 
     def remove_tender(self, tender_no: int) -> Tender:
-        """Take a tender off (before completion). With none left the sale is open again."""
+        """Take a tender off (before completion), voiding its payment; none left: open again."""
         self._require((SaleState.TENDERING,), "remove a tender from")
         for i, t in enumerate(self._tenders):
             if t.tender_no == tender_no:
+                if t.payment_id is not None:
+                    if t.amount.amount < 0 and self.original is not None:
+                        self._host.cancel_refund(t.payment_id, EXACT.abs(t.amount.amount))
+                    else:
+                        self._host.void_payment(t.payment_id)
                 del self._tenders[i]
                 if not self._tenders:
                     self._state = SaleState.OPEN
                 self._emit(PaymentRemoved, tender=t)
                 return t
         raise TenderError(f"sale {self.id} has no tender {tender_no}")
+
+    def _add_tender(self, tender: Tender) -> Tender:
+        self._tenders.append(tender)
+        self._state = SaleState.TENDERING
+        self._emit(PaymentTaken, tender=tender)
+        return tender
 
     # ---- life cycle ----------------------------------------------------------
 
@@ -753,6 +915,13 @@ class Sale:
         """
         self._require(_ABANDONABLE, "void")
         approval = self._authorize(Action.VOID_SALE, approved_by, reason or "void sale")
+        self.check_payments()  # a payment that went through must be given back too
+        for t in list(self._tenders):  # give every payment back before the void is kept
+            if t.payment_id is not None:
+                if t.amount.amount < 0 and self.original is not None:
+                    self._host.cancel_refund(t.payment_id, EXACT.abs(t.amount.amount))
+                else:
+                    self._host.void_payment(t.payment_id)
         total = self.total
         self._commit(
             SaleVoided, reason=reason, approval=approval, total=total, tenders=self.tenders
@@ -771,6 +940,7 @@ class Sale:
             SaleStateError: not fully paid, or not tendering.
         """
         self._require((SaleState.TENDERING, SaleState.OPEN), "complete")
+        self.check_payments()
         if not self.is_paid:
             raise SaleStateError(
                 self.id,
@@ -843,6 +1013,7 @@ class Sale:
         self._state = SaleState.SUSPENDED
         self._lines = list(snapshot.lines)
         self._tenders = []
+        self._unknown = []
         self._sale_discounts = list(snapshot.sale_discounts)
         self._approvals = list(snapshot.approvals)
         self._events = []

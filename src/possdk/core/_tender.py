@@ -8,8 +8,10 @@ amount of a kind.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -18,6 +20,7 @@ from possdk.core._money import Money, currency, to_decimal
 from possdk.errors import ConfigurationError, TenderError
 
 __all__ = [
+    "CardDisplay",
     "CashRounding",
     "CashRoundingPolicy",
     "Tender",
@@ -117,6 +120,32 @@ class CashRoundingPolicy:
         )
 
 
+def _digits(n: int) -> Callable[[object, attrs.Attribute[Any], str | None], None]:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+        if value is not None and not (len(value) == n and value.isascii() and value.isdigit()):
+            raise TenderError(f"card {attribute.name} must be {n} digits, got {value!r}")
+
+    return check
+
+
+@attrs.frozen
+class CardDisplay:
+    """The part of a card that may be kept and printed: brand, BIN and last four.
+
+    Never more: a full card number, CVV, track data or PIN is never stored.
+    """
+
+    brand: str
+    """``"VISA"``, ``"MASTERCARD"``, ..."""
+    last4: str = attrs.field(validator=_digits(4))
+    """The last four digits."""
+    first6: str | None = attrs.field(default=None, validator=_digits(6))
+    """The first six digits (the issuer's BIN), when the provider gives them."""
+
+    def __str__(self) -> str:
+        return f"{self.brand} **** {self.last4}"
+
+
 @attrs.frozen
 class Tender:
     """One payment towards a sale, as recorded on the receipt.
@@ -142,6 +171,14 @@ class Tender:
     """Cash rounding applied (positive: the customer paid a little more)."""
     reference: str | None = None
     """A provider reference, voucher number, last four digits, ..."""
+    payment_id: uuid.UUID | None = None
+    """The payment record behind this tender (``possdk.payments``), if any."""
+    provider: str | None = None
+    """The payment provider that took it."""
+    card: CardDisplay | None = None
+    """What may be shown of the card: brand, first six and last four digits."""
+    offline: bool = False
+    """Taken while the provider was offline, stored to forward later."""
 
 
 def apply_tender(

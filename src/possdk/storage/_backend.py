@@ -19,6 +19,7 @@ from typing import Protocol, TypeVar
 import attrs
 
 from possdk.core import Operator, Product, Receipt, TaxCategory
+from possdk.payments._model import Payment
 from possdk.storage._journal import JournalEntry
 from possdk.storage._url import StoreURL
 
@@ -158,6 +159,60 @@ class UnitOfWork(Protocol):
 
     def unpark(self, sale_id: uuid.UUID) -> bool:
         """Forget a parked sale; False if it was not parked (another till took it)."""
+        ...
+
+    # ---- payments ----------------------------------------------------------------------
+
+    def put_payment(self, payment: Payment) -> None:
+        """Insert or update a payment."""
+        ...
+
+    def payment(self, payment_id: uuid.UUID) -> Payment | None:
+        """A payment."""
+        ...
+
+    def payments(self, sale_id: uuid.UUID | None = None) -> list[Payment]:
+        """Payments, oldest first."""
+        ...
+
+    def put_attempt(
+        self,
+        key: str,
+        payment_id: uuid.UUID,
+        operation: str,
+        fingerprint: str,
+        result: str | None,
+        at: datetime,
+    ) -> None:
+        """Keep an idempotency key before the call it names is made."""
+        ...
+
+    def attempt(self, key: str) -> tuple[str, str | None] | None:
+        """An idempotency key's (fingerprint, result JSON or None), or None if never used."""
+        ...
+
+    def finish_attempt(self, key: str, result: str, at: datetime) -> None:
+        """Keep the provider's answer to a call."""
+        ...
+
+    def account(self, number: str) -> tuple[str, str, int, bool] | None:
+        """An account: (kind, currency, balance_minor, active)."""
+        ...
+
+    def open_account(
+        self, number: str, kind: str, currency_code: str, balance_minor: int, at: datetime, key: str
+    ) -> None:
+        """Create an account with an opening balance."""
+        ...
+
+    def move_account(
+        self, number: str, delta_minor: int, key: str, payment_id: uuid.UUID | None, *, at: datetime
+    ) -> int | None:
+        """Move a balance unless it would go negative (None); idempotent by key."""
+        ...
+
+    def set_account_active(self, number: str, active: bool) -> bool:
+        """Block or unblock an account."""
         ...
 
     # ---- journal ---------------------------------------------------------------------

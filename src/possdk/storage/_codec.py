@@ -11,7 +11,7 @@ import functools
 import json
 import uuid
 from collections.abc import Set as AbstractSet
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -39,6 +39,8 @@ def converter() -> cattrs.Converter:
     c.register_structure_hook(uuid.UUID, lambda v, _: uuid.UUID(v))
     c.register_unstructure_hook(datetime, lambda d: d.isoformat())
     c.register_structure_hook(datetime, lambda v, _: datetime.fromisoformat(v))
+    c.register_unstructure_hook(timedelta, lambda d: d // timedelta(microseconds=1))
+    c.register_structure_hook(timedelta, lambda v, _: timedelta(microseconds=int(v)))
     c.register_unstructure_hook(Money, lambda m: {"amount": str(m.amount), "currency": m.currency})
     c.register_structure_hook(Money, lambda v, _: Money(v["amount"], v["currency"]))
     return c

@@ -19,7 +19,7 @@ __all__ = ["SCHEMA_REVISION", "UTCDateTime", "metadata"]
 
 # The Alembic revision this code expects. Opening an older database asks the
 # user to run `possdk db upgrade`; a newer one is refused.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -242,4 +242,69 @@ journal_heads = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("gt_sales_minor", sa.BigInteger, nullable=False),
     sa.Column("gt_returns_minor", sa.BigInteger, nullable=False),
+)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("sale_id", Uuid, nullable=True, index=True),
+    sa.Column("terminal_id", sa.String(64), nullable=True),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("requested_minor", sa.BigInteger, nullable=False),
+    sa.Column("approved_minor", sa.BigInteger, nullable=False),
+    sa.Column("captured_minor", sa.BigInteger, nullable=False),
+    sa.Column("refunded_minor", sa.BigInteger, nullable=False),
+    sa.Column("reference", sa.String(200), nullable=True),
+    sa.Column("card_brand", sa.String(20), nullable=True),
+    sa.Column("card_first6", sa.String(6), nullable=True),
+    sa.Column("card_last4", sa.String(4), nullable=True),
+    sa.Column("decline_code", sa.String(20), nullable=True),
+    sa.Column("decline_message", sa.String(200), nullable=False),
+    sa.Column("offline", sa.Boolean, nullable=False),
+    sa.Column("forwarded_at", UTCDateTime, nullable=True),
+    sa.Column("exception", sa.String(400), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_payments_queue", "offline", "forwarded_at"),
+)
+
+payment_attempts = sa.Table(
+    "payment_attempts",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),  # the idempotency key
+    sa.Column("payment_id", Uuid, nullable=False, index=True),
+    sa.Column("operation", sa.String(16), nullable=False),
+    sa.Column("fingerprint", sa.String(400), nullable=False),
+    sa.Column("result", sa.Text, nullable=True),  # the provider's answer, once known
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=True),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("number", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # gift_card | store_credit
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("balance_minor", sa.BigInteger, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("balance_minor >= 0", name="ck_accounts_balance_not_negative"),
+)
+
+account_entries = sa.Table(
+    "account_entries",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),  # idempotency: one entry per key
+    sa.Column(
+        "number", sa.String(64), sa.ForeignKey("accounts.number"), nullable=False, index=True
+    ),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("balance_minor", sa.BigInteger, nullable=False),
+    sa.Column("payment_id", Uuid, nullable=True),
+    sa.Column("at", UTCDateTime, nullable=False),
 )

@@ -52,7 +52,7 @@ BUSY_TIMEOUT_S = 10.0
 RETRIES = 8
 TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 _BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED"}
-KNOWN_REVISIONS = ("0001", "0002", "0003")  # in order; the last is SCHEMA_REVISION
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")  # in order; the last is SCHEMA_REVISION
 _COMPILED: dict[str, Any] = {
     "sqlite": sa.util.LRUCache(2000),
     "postgresql": sa.util.LRUCache(2000),
@@ -887,6 +887,227 @@ class SqlUnitOfWork:
             sa.delete(t.suspended_sales).where(t.suspended_sales.c.id == sale_id)
         )
         return bool(done.rowcount)
+
+    # ---- payments ----------------------------------------------------------------------
+
+    _PAYMENT_COLS = (
+        "id, sale_id, terminal_id, provider, kind, status, currency, requested_minor, "
+        "approved_minor, captured_minor, refunded_minor, reference, card_brand, card_first6, "
+        "card_last4, decline_code, decline_message, offline, forwarded_at, exception, "
+        "created_at, updated_at"
+    )
+
+    def put_payment(self, payment: Any) -> None:
+        """Insert or update a payment."""
+        raw, cur = self.raw, self.cursor
+        card = payment.card
+        values = (
+            raw.uuid(payment.sale_id),
+            payment.terminal_id,
+            payment.provider,
+            payment.kind.value,
+            payment.status.value,
+            payment.requested.currency,
+            payment.requested.minor,
+            payment.approved.minor,
+            payment.captured.minor,
+            payment.refunded.minor,
+            payment.reference,
+            card.brand if card else None,
+            card.first6 if card else None,
+            card.last4 if card else None,
+            payment.decline_code,
+            payment.decline_message,
+            raw.flag(payment.offline),
+            raw.time(payment.forwarded_at) if payment.forwarded_at else None,
+            payment.exception,
+            raw.time(payment.created_at),
+            raw.time(payment.updated_at),
+        )
+        cols = self._PAYMENT_COLS.split(", ")[1:]
+        cur.execute(
+            raw.sql(f"UPDATE payments SET {', '.join(c + ' = ?' for c in cols)} WHERE id = ?"),
+            (*values, raw.uuid(payment.id)),
+        )
+        if cur.rowcount == 0:
+            cur.execute(raw.inserts["payments"], (raw.uuid(payment.id), *values))
+
+    def _payment(self, row: Any) -> Any:
+        from possdk.core import CardDisplay, TenderKind
+        from possdk.payments._model import Payment, PaymentStatus
+
+        as_time = t.UTCDateTime().process_result_value
+        dialect = _SQLITE if self.raw.sqlite else _PG
+        code = row[6]
+
+        def money(minor: int) -> Money:
+            return Money.from_minor(int(minor), code)
+
+        created, updated = as_time(row[20], dialect), as_time(row[21], dialect)
+        assert created is not None
+        assert updated is not None
+
+        card = CardDisplay(row[12], row[14], row[13]) if row[12] else None
+        return Payment(
+            id=row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(row[0]),
+            provider=row[3],
+            kind=TenderKind(row[4]),
+            status=PaymentStatus(row[5]),
+            requested=money(row[7]),
+            approved=money(row[8]),
+            captured=money(row[9]),
+            refunded=money(row[10]),
+            created_at=created,
+            updated_at=updated,
+            sale_id=None
+            if row[1] is None
+            else row[1]
+            if isinstance(row[1], uuid.UUID)
+            else uuid.UUID(row[1]),
+            terminal_id=row[2],
+            reference=row[11],
+            card=card,
+            decline_code=row[15],
+            decline_message=row[16],
+            offline=bool(row[17]),
+            forwarded_at=as_time(row[18], dialect),
+            exception=row[19],
+        )
+
+    def payment(self, payment_id: uuid.UUID) -> Any:
+        """A payment, or None."""
+        raw, cur = self.raw, self.cursor
+        cur.execute(
+            raw.sql(f"SELECT {self._PAYMENT_COLS} FROM payments WHERE id = ?"),
+            (raw.uuid(payment_id),),
+        )
+        row = cur.fetchone()
+        return None if row is None else self._payment(row)
+
+    def payments(self, sale_id: uuid.UUID | None = None) -> list[Any]:
+        """Payments (of one sale, if given), oldest first."""
+        raw, cur = self.raw, self.cursor
+        if sale_id is None:
+            cur.execute(f"SELECT {self._PAYMENT_COLS} FROM payments ORDER BY created_at, id")
+        else:
+            cur.execute(
+                raw.sql(
+                    f"SELECT {self._PAYMENT_COLS} FROM payments WHERE sale_id = ? "
+                    "ORDER BY created_at, id"
+                ),
+                (raw.uuid(sale_id),),
+            )
+        return [self._payment(r) for r in cur.fetchall()]
+
+    def put_attempt(
+        self,
+        key: str,
+        payment_id: uuid.UUID,
+        operation: str,
+        fingerprint: str,
+        result: str | None,
+        at: datetime,
+    ) -> None:
+        """Keep an idempotency key before the call it names is made."""
+        raw = self.raw
+        self.cursor.execute(
+            raw.inserts["payment_attempts"],
+            (
+                key,
+                raw.uuid(payment_id),
+                operation,
+                fingerprint,
+                result,
+                raw.time(at),
+                raw.time(at) if result is not None else None,
+            ),
+        )
+
+    def attempt(self, key: str) -> tuple[str, str | None] | None:
+        """An idempotency key's (fingerprint, result), or None if never used."""
+        raw, cur = self.raw, self.cursor
+        cur.execute(
+            raw.sql("SELECT fingerprint, result FROM payment_attempts WHERE key = ?"), (key,)
+        )
+        row = cur.fetchone()
+        return None if row is None else (str(row[0]), row[1])
+
+    def finish_attempt(self, key: str, result: str, at: datetime) -> None:
+        """Keep the provider's answer to a call."""
+        raw = self.raw
+        self.cursor.execute(
+            raw.sql("UPDATE payment_attempts SET result = ?, completed_at = ? WHERE key = ?"),
+            (result, raw.time(at), key),
+        )
+
+    def account(self, number: str) -> tuple[str, str, int, bool] | None:
+        """A gift card or store-credit account: (kind, currency, balance_minor, active)."""
+        raw, cur = self.raw, self.cursor
+        cur.execute(
+            raw.sql("SELECT kind, currency, balance_minor, active FROM accounts WHERE number = ?"),
+            (number,),
+        )
+        row = cur.fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), int(row[2]), bool(row[3]))
+
+    def open_account(
+        self, number: str, kind: str, currency_code: str, balance_minor: int, at: datetime, key: str
+    ) -> None:
+        """Create an account with an opening balance (one ledger entry)."""
+        raw, cur = self.raw, self.cursor
+        cur.execute(
+            raw.inserts["accounts"], (number, kind, currency_code, 0, raw.flag(True), raw.time(at))
+        )
+        if balance_minor:
+            self.move_account(number, balance_minor, key, None, at=at)
+
+    def move_account(
+        self,
+        number: str,
+        delta_minor: int,
+        key: str,
+        payment_id: uuid.UUID | None,
+        *,
+        at: datetime | None = None,
+    ) -> int | None:
+        """Add ``delta_minor`` to a balance unless it would go below zero; None if refused.
+
+        Idempotent by ``key``: the same key again returns the balance after the first move.
+        """
+        raw, cur = self.raw, self.cursor
+        cur.execute(raw.sql("SELECT balance_minor FROM account_entries WHERE key = ?"), (key,))
+        seen = cur.fetchone()
+        if seen is not None:
+            return int(seen[0])
+        cur.execute(
+            raw.sql(
+                "UPDATE accounts SET balance_minor = balance_minor + ? "
+                "WHERE number = ? AND active = ? AND balance_minor + ? >= 0"
+            ),
+            (delta_minor, number, raw.flag(True), delta_minor),
+        )
+        if cur.rowcount == 0:
+            return None
+        cur.execute(
+            raw.sql(f"SELECT balance_minor FROM accounts WHERE number = ?{raw.lock}"), (number,)
+        )
+        balance = int(cur.fetchone()[0])
+        from datetime import timezone
+
+        when = at or datetime.now(timezone.utc)
+        cur.execute(
+            raw.inserts["account_entries"],
+            (key, number, delta_minor, balance, raw.uuid(payment_id), raw.time(when)),
+        )
+        return balance
+
+    def set_account_active(self, number: str, active: bool) -> bool:
+        """Block or unblock an account; False if there is no such account."""
+        raw, cur = self.raw, self.cursor
+        cur.execute(
+            raw.sql("UPDATE accounts SET active = ? WHERE number = ?"), (raw.flag(active), number)
+        )
+        return bool(cur.rowcount)
 
     # ---- journal ---------------------------------------------------------------------
 

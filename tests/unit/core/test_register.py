@@ -193,7 +193,7 @@ def test_expected_cash_matches_the_cash_that_moved(ops, missing):
             except Exception:
                 ret.void(approved_by="super")
                 continue
-            tender = ret.refund("cash")
+            (tender,) = ret.refund("cash")
             ret.complete()
             drawer += tender.amount.amount
         elif op == "in":

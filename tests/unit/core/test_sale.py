@@ -363,7 +363,7 @@ def test_return_needs_permission_and_cash_refund_rounds(session):
         session.new_return(receipt)
     ret = session.new_return(receipt, approved_by="super")
     ret.return_line(1)
-    tender = ret.refund("cash")
+    (tender,) = ret.refund("cash")
     assert tender.amount == uah("-24.00") and tender.rounding == uah("0.03")
     done = ret.complete()
     assert done.is_return and done.return_of == receipt.sale_id

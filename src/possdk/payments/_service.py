@@ -1,0 +1,627 @@
+"""The payment service: takes, voids and refunds money through providers, exactly once.
+
+For an outside provider (a card terminal, a wallet) every call follows one
+rule: the payment and the call's idempotency key are committed to the store
+*before* the call is made. If the process dies during the call, the key is
+there to ask the provider what happened (:meth:`PaymentService.recover`);
+the same key again never moves money twice. Tenders the store settles itself
+(cash, gift cards, store credit, vouchers) move inside the sale's own
+transaction instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from possdk.core import Money, Tender, TenderKind
+from possdk.errors import (
+    ConfigurationError,
+    IdempotencyError,
+    OfflineLimitError,
+    PaymentDeclinedError,
+    PaymentError,
+    PaymentUnknownError,
+    PluginError,
+    ProviderOfflineError,
+    ProviderTimeoutError,
+    RefundError,
+)
+from possdk.payments._model import (
+    CardInput,
+    OfflinePolicy,
+    Operation,
+    Outcome,
+    Payment,
+    PaymentRequest,
+    PaymentStatus,
+    ProviderResult,
+    check_transition,
+)
+from possdk.payments._provider import LocalProvider, PaymentProvider
+
+if TYPE_CHECKING:
+    from possdk._store import Store
+    from possdk.storage import UnitOfWork
+
+__all__ = ["PaymentService"]
+
+log = logging.getLogger(__name__)
+
+S = PaymentStatus
+
+
+class PaymentService:
+    """The store's payments: ``store.payments``."""
+
+    def __init__(
+        self,
+        store: Store,
+        providers: Iterable[PaymentProvider | LocalProvider],
+        builtin_ids: frozenset[str],
+    ) -> None:
+        self._store = store
+        self._providers: dict[str, PaymentProvider | LocalProvider] = {}
+        self._builtin = builtin_ids
+        for p in providers:
+            if p.id in self._providers:
+                raise PluginError(
+                    f"two payment providers use the id {p.id!r}; provider ids must be unique"
+                )
+            self._providers[p.id] = p
+        self._pending: dict[uuid.UUID, Payment] = {}
+        self._results: dict[str, ProviderResult] = {}
+
+    # ---- providers --------------------------------------------------------------
+
+    @property
+    def providers(self) -> dict[str, PaymentProvider | LocalProvider]:
+        """Every provider by id."""
+        return dict(self._providers)
+
+    def provider_for(
+        self, kind: TenderKind, provider: str | None = None
+    ) -> PaymentProvider | LocalProvider:
+        """The provider for ``kind``: the one named, else an integrated one, else built-in."""
+        if provider is not None:
+            found = self._providers.get(provider)
+            if found is None:
+                raise ConfigurationError(
+                    f"no payment provider {provider!r}; known: {sorted(self._providers)}"
+                )
+            if kind not in found.kinds:
+                raise ConfigurationError(f"provider {provider!r} does not take {kind.value}")
+            return found
+        serving = [p for p in self._providers.values() if kind in p.kinds]
+        if not serving:
+            raise ConfigurationError(
+                f"no payment provider takes {kind.value} tenders; "
+                f"register one (see possdk.payments)"
+            )
+        integrated = [p for p in serving if p.id not in self._builtin]
+        return (integrated or serving)[-1]
+
+    # ---- taking -----------------------------------------------------------------
+
+    def take(
+        self,
+        tender: Tender,
+        *,
+        sale_id: uuid.UUID,
+        terminal_id: str,
+        provider: str | None = None,
+        card: CardInput | None = None,
+        policy: OfflinePolicy | None = None,
+    ) -> Tender:
+        """Take the money for a tender the core has worked out; return it as taken.
+
+        Raises:
+            PaymentDeclinedError: declined; nothing moved (the attempt is kept).
+            PaymentUnknownError: no answer; the payment is kept as unknown.
+            OfflineLimitError: the provider is offline and the policy refuses.
+            AccountError: a gift card or store-credit account cannot cover it.
+        """
+        chosen = self.provider_for(tender.kind, provider)
+        now = self._store.clock.now()
+        payment = Payment(
+            id=self._store.ids.new(now),
+            provider=chosen.id,
+            kind=tender.kind,
+            status=S.PENDING,
+            requested=tender.amount,
+            approved=Money.zero(tender.amount.currency),
+            captured=Money.zero(tender.amount.currency),
+            refunded=Money.zero(tender.amount.currency),
+            created_at=now,
+            updated_at=now,
+            sale_id=sale_id,
+            terminal_id=terminal_id,
+            card=card.display if card else None,
+        )
+        request = PaymentRequest(
+            idempotency_key=f"{payment.id}:sale",
+            operation=Operation.SALE,
+            amount=tender.amount,
+            payment_id=payment.id,
+            kind=tender.kind,
+            reference=tender.reference,
+            sale_id=sale_id,
+            terminal_id=terminal_id,
+            card=card,
+            at=now,
+        )
+        if getattr(chosen, "local", False):
+            result = self._store._read(lambda uow: chosen.check(request, uow))  # type: ignore[union-attr]
+            kept = attrs.evolve(
+                payment,
+                status=S.CAPTURED,
+                approved=tender.amount,
+                captured=tender.amount,
+                reference=result.reference,
+                card=result.card or payment.card,
+            )
+            self._pending[kept.id] = kept
+            return attrs.evolve(
+                tender,
+                payment_id=kept.id,
+                provider=chosen.id,
+                reference=result.reference or tender.reference,
+                card=kept.card,
+            )
+        assert isinstance(chosen, PaymentProvider)
+        self._write_ahead(payment, request)
+        try:
+            result = chosen.call(request)
+        except ProviderOfflineError as exc:
+            return self._offline(payment, request, tender, chosen, policy, exc)
+        except ProviderTimeoutError as exc:
+            unknown = attrs.evolve(payment, status=S.UNKNOWN, updated_at=self._store.clock.now())
+            self._save(unknown)
+            raise PaymentUnknownError(chosen.id, payment.id, str(exc)) from exc
+        except PaymentError:
+            self._save(attrs.evolve(payment, status=S.FAILED, updated_at=self._store.clock.now()))
+            raise
+        kept = self._apply_result(payment, request, result)
+        if kept.status is S.DECLINED:
+            self._save(kept)
+            raise PaymentDeclinedError(chosen.id, result.code or "?", result.message, kept.id)
+        self._pending[kept.id] = kept
+        return attrs.evolve(
+            tender,
+            amount=kept.captured,
+            tendered=kept.captured,
+            payment_id=kept.id,
+            provider=chosen.id,
+            reference=kept.reference,
+            card=kept.card,
+        )
+
+    def resolve(self, payment_id: uuid.UUID) -> Payment:
+        """Ask the provider what became of an unknown payment (with the same key)."""
+        payment = self.payment(payment_id)
+        if payment.status is not S.UNKNOWN:
+            return payment
+        provider = self._providers[payment.provider]
+        assert isinstance(provider, PaymentProvider)
+        key = f"{payment.id}:sale"
+        try:
+            result = provider.status(key)
+        except (ProviderOfflineError, ProviderTimeoutError) as exc:
+            raise PaymentUnknownError(provider.id, payment.id, f"look-up failed: {exc}") from exc
+        if result.outcome is Outcome.NOT_FOUND:
+            kept = attrs.evolve(payment, status=S.FAILED, updated_at=self._store.clock.now())
+        else:
+            request = PaymentRequest(
+                key,
+                Operation.SALE,
+                payment.requested,
+                payment.id,
+                payment.kind,
+                sale_id=payment.sale_id,
+            )
+            kept = self._apply_result(payment, request, result)
+        self._save(kept, result=(key, result))
+        if kept.status is S.CAPTURED:
+            self._pending.pop(kept.id, None)
+        return kept
+
+    def void(self, payment_id: uuid.UUID) -> Payment:
+        """Give a taken payment back before the sale completes (void, or refund if settled)."""
+        payment = self.payment(payment_id)
+        if payment.status in (S.DECLINED, S.FAILED, S.VOIDED):
+            return payment
+        provider = self._providers[payment.provider]
+        now = self._store.clock.now()
+        if getattr(provider, "local", False) or (payment.offline and payment.forwarded_at is None):
+            # Nothing has moved yet (settled with the sale, or still queued offline).
+            # The voided record is kept with the sale's void.
+            kept = attrs.evolve(payment, status=S.VOIDED, updated_at=now)
+            if payment.offline:
+                self._save(kept)
+            self._pending[kept.id] = kept
+            return kept
+        assert isinstance(provider, PaymentProvider)
+        check_transition(payment.id, payment.status, S.VOIDED)
+        request = PaymentRequest(
+            f"{payment.id}:void",
+            Operation.VOID,
+            payment.captured,
+            payment.id,
+            payment.kind,
+            reference=payment.reference,
+            sale_id=payment.sale_id,
+        )
+        result = self._call(provider, payment, request)
+        if result.outcome is Outcome.DECLINED:
+            raise PaymentError(
+                f"{provider.id} refused to void payment {payment.id}: {result.message}"
+            )
+        kept = attrs.evolve(payment, status=S.VOIDED, updated_at=now)
+        self._save(kept, result=(request.idempotency_key, result))
+        return kept
+
+    def refund(self, payment_id: uuid.UUID, amount: Money, *, sale_id: uuid.UUID) -> Payment:
+        """Give back part or all of a captured payment through its provider.
+
+        Raises:
+            RefundError: more than is left to refund, or the provider cannot refund.
+        """
+        payment = self.payment(payment_id)
+        if not payment.status.holds_money:
+            raise RefundError(f"payment {payment.id} is {payment.status.value}; nothing to refund")
+        if amount.amount <= 0 or amount > payment.refundable:
+            raise RefundError(
+                f"cannot refund {amount} of payment {payment.id}: {payment.refundable} is left "
+                f"of the {payment.captured} captured"
+            )
+        provider = self._providers[payment.provider]
+        if not provider.capabilities.refund:
+            raise RefundError(f"{provider.id} cannot refund; refund in cash or store credit")
+        refunded = payment.refunded + amount
+        status = S.REFUNDED if refunded == payment.captured else S.PARTIALLY_REFUNDED
+        check_transition(payment.id, payment.status, status)
+        now = self._store.clock.now()
+        count = len([k for k in self._results if k.startswith(f"{payment.id}:refund")])
+        request = PaymentRequest(
+            f"{payment.id}:refund:{sale_id}:{count + 1}",
+            Operation.REFUND,
+            amount,
+            payment.id,
+            payment.kind,
+            reference=payment.reference,
+            sale_id=sale_id,
+        )
+        if getattr(provider, "local", False):
+            # Settled with the return, where the limit is checked again under a lock.
+            return payment
+        assert isinstance(provider, PaymentProvider)
+        result = self._call(provider, payment, request)
+        if result.outcome is Outcome.DECLINED:
+            raise RefundError(f"{provider.id} declined the refund: {result.message}")
+        kept = attrs.evolve(payment, status=status, refunded=refunded, updated_at=now)
+        self._save(kept, result=(request.idempotency_key, result))
+        return kept
+
+    def cancel_refund(self, payment_id: uuid.UUID, amount: Money | Any) -> None:
+        """Undo a refund not kept yet (a return voided before completion).
+
+        A refund the store settles itself has not happened yet, so there is
+        nothing to undo; money already sent back through an outside provider
+        stays sent, so that refund cannot be cancelled.
+        """
+        payment = self.payment(payment_id)
+        provider = self._providers.get(payment.provider)
+        if not getattr(provider, "local", False):
+            raise RefundError(
+                f"the refund of payment {payment.id} went back through {payment.provider} "
+                f"already; complete the return"
+            )
+
+    # ---- offline --------------------------------------------------------------
+
+    def queued(self) -> list[Payment]:
+        """Offline payments waiting to be forwarded, oldest first."""
+        return [
+            p
+            for p in self.all_payments()
+            if p.offline
+            and p.forwarded_at is None
+            and p.exception is None
+            and p.status is S.PENDING
+        ]
+
+    def exceptions(self) -> list[Payment]:
+        """Offline payments that could not be forwarded (declined, expired): the merchant's list."""
+        return [p for p in self.all_payments() if p.exception is not None]
+
+    def forward(self, policy: OfflinePolicy | None = None) -> list[Payment]:
+        """Send queued offline payments to their providers, each exactly once.
+
+        A payment older than the policy's ``max_age`` is not sent but listed
+        as an exception; a decline lands in :meth:`exceptions`. Safe to run
+        again after a crash: each payment is sent with the key it was queued
+        with, and the provider returns the first result.
+        """
+        policy = policy or self._store.settings.offline
+        done = []
+        for payment in self.queued():
+            provider = self._providers[payment.provider]
+            assert isinstance(provider, PaymentProvider)
+            now = self._store.clock.now()
+            if now - payment.created_at > policy.max_age:
+                kept = attrs.evolve(
+                    payment, exception=f"expired: older than {policy.max_age}", updated_at=now
+                )
+                self._save(kept)
+                done.append(kept)
+                continue
+            request = PaymentRequest(
+                f"{payment.id}:sale",
+                Operation.SALE,
+                payment.requested,
+                payment.id,
+                payment.kind,
+                sale_id=payment.sale_id,
+                terminal_id=payment.terminal_id,
+            )
+            try:
+                result = provider.call(request)
+            except (ProviderOfflineError, ProviderTimeoutError):
+                break  # still offline: try again later, in the same order
+            kept = self._apply_result(payment, request, result)
+            kept = attrs.evolve(kept, forwarded_at=now, offline=True)
+            if kept.status is S.DECLINED:
+                kept = attrs.evolve(
+                    kept, exception=f"declined on forwarding: {result.code} {result.message}"
+                )
+            elif kept.captured != payment.requested:
+                kept = attrs.evolve(
+                    kept, exception=f"forwarded for only {kept.captured} of {payment.requested}"
+                )
+            self._save(kept, result=(request.idempotency_key, result))
+            done.append(kept)
+        return done
+
+    # ---- recovery ---------------------------------------------------------------
+
+    def recover(self) -> list[Payment]:
+        """After a crash: settle payments left pending or unknown by sales that never completed.
+
+        Each is looked up with its own key; money that moved for a sale that
+        was never completed is voided back. Returns what changed.
+        """
+        changed = []
+        for payment in self.all_payments():
+            if payment.offline or payment.status not in (S.PENDING, S.UNKNOWN, S.CAPTURED):
+                continue
+            if payment.status is S.CAPTURED and self._sale_completed(payment.sale_id):
+                continue
+            provider = self._providers.get(payment.provider)
+            if not isinstance(provider, PaymentProvider):
+                continue
+            if payment.status is not S.CAPTURED:
+                payment = attrs.evolve(payment, status=S.UNKNOWN)
+                self._pending[payment.id] = payment
+                try:
+                    payment = self.resolve(payment.id)
+                except PaymentUnknownError:
+                    continue
+            if payment.status is S.CAPTURED and not self._sale_completed(payment.sale_id):
+                payment = self.void(payment.id)
+            changed.append(payment)
+        return changed
+
+    # ---- records ------------------------------------------------------------------
+
+    def payment(self, payment_id: uuid.UUID, uow: UnitOfWork | None = None) -> Payment:
+        """A payment, as this process knows it or as kept (read through ``uow`` if given)."""
+        pending = self._pending.get(payment_id)
+        if pending is not None:
+            return pending
+        row = (
+            uow.payment(payment_id)
+            if uow is not None
+            else self._store._read(lambda u: u.payment(payment_id))
+        )
+        if row is None:
+            raise PaymentError(f"no payment {payment_id}")
+        return row
+
+    def all_payments(self) -> list[Payment]:
+        """Every kept payment, oldest first."""
+        return list(self._store._read(lambda uow: uow.payments()))
+
+    def pending_for(
+        self, tenders: Sequence[Tender], uow: UnitOfWork | None = None
+    ) -> list[Payment]:
+        """The payments behind a sale's tenders, to be kept with it."""
+        return [self.payment(t.payment_id, uow) for t in tenders if t.payment_id is not None]
+
+    def settle(
+        self, uow: UnitOfWork, tenders: Sequence[Tender], *, sale_id: uuid.UUID, terminal_id: str
+    ) -> None:
+        """Inside the sale's transaction: settle local tenders and keep every payment.
+
+        A refund to an original tender is checked again here against what
+        the original payment has left (the original sale is locked by then),
+        so two returns cannot refund the same money twice.
+        """
+        for t in tenders:
+            if t.payment_id is None:
+                continue
+            payment = self._pending.get(t.payment_id) or uow.payment(t.payment_id)
+            if payment is None:
+                raise PaymentError(f"no payment {t.payment_id}")
+            provider = self._providers.get(payment.provider)
+            local = getattr(provider, "local", False)
+            amount = abs(t.amount)
+            refund_of_original = t.amount.amount < 0 and payment.captured.amount > 0
+            request = PaymentRequest(
+                f"{payment.id}:settle:{sale_id}",
+                Operation.REFUND if t.amount.amount < 0 else Operation.SALE,
+                amount,
+                payment.id,
+                payment.kind,
+                reference=payment.reference,
+                sale_id=sale_id,
+                terminal_id=terminal_id,
+                at=self._store.clock.now(),
+            )
+            if refund_of_original and local:
+                kept = uow.payment(payment.id) or payment
+                if amount > kept.refundable:
+                    raise RefundError(
+                        f"payment {kept.id} has {kept.refundable} left to refund, "
+                        f"not {amount}: it was refunded meanwhile"
+                    )
+                provider.settle(request, uow)  # type: ignore[union-attr]
+                refunded = kept.refunded + amount
+                status = S.REFUNDED if refunded == kept.captured else S.PARTIALLY_REFUNDED
+                payment = attrs.evolve(
+                    kept, refunded=refunded, status=status, updated_at=self._store.clock.now()
+                )
+            elif local and not refund_of_original:
+                provider.settle(request, uow)  # type: ignore[union-attr]
+            uow.put_payment(payment)
+
+    def settled(self, tenders: Sequence[Tender]) -> None:
+        """After the sale's transaction committed: forget what is now kept."""
+        for t in tenders:
+            if t.payment_id is not None:
+                self._pending.pop(t.payment_id, None)
+
+    def _sale_completed(self, sale_id: uuid.UUID | None) -> bool:
+        if sale_id is None:
+            return False
+        return self._store._read(lambda uow: uow.receipt_document(sale_id)) is not None
+
+    # ---- internals ------------------------------------------------------------------
+
+    def _write_ahead(self, payment: Payment, request: PaymentRequest) -> None:
+        def work(uow: UnitOfWork) -> None:
+            uow.put_payment(payment)
+            uow.put_attempt(
+                request.idempotency_key,
+                payment.id,
+                request.operation.value,
+                request.fingerprint(),
+                None,
+                self._store.clock.now(),
+            )
+
+        self._store.backend.run(work)
+
+    def _call(
+        self, provider: PaymentProvider, payment: Payment, request: PaymentRequest
+    ) -> ProviderResult:
+        known = self._store._read(lambda uow: uow.attempt(request.idempotency_key))
+        if known is not None:
+            fingerprint, stored = known
+            if fingerprint != request.fingerprint():
+                raise IdempotencyError(
+                    f"idempotency key {request.idempotency_key} was used with other parameters"
+                )
+            if stored is not None:
+                from possdk.storage._codec import loads
+
+                return loads(stored, ProviderResult)
+            try:
+                return provider.status(request.idempotency_key)
+            except (ProviderOfflineError, ProviderTimeoutError) as exc:
+                raise PaymentUnknownError(provider.id, payment.id, str(exc)) from exc
+        self._write_ahead(payment, request)
+        try:
+            result = provider.call(request)
+        except (ProviderOfflineError, ProviderTimeoutError) as exc:
+            raise PaymentUnknownError(provider.id, payment.id, str(exc)) from exc
+        self._results[request.idempotency_key] = result
+        return result
+
+    def _apply_result(
+        self, payment: Payment, request: PaymentRequest, result: ProviderResult
+    ) -> Payment:
+        now = self._store.clock.now()
+        self._results[request.idempotency_key] = result
+        if result.outcome is Outcome.DECLINED:
+            check_transition(payment.id, payment.status, S.DECLINED)
+            return attrs.evolve(
+                payment,
+                status=S.DECLINED,
+                decline_code=result.code,
+                decline_message=result.message,
+                card=result.card or payment.card,
+                updated_at=now,
+            )
+        amount = result.amount or request.amount
+        if amount > request.amount:
+            raise PaymentError(
+                f"{payment.provider} approved {amount}, more than the {request.amount} asked"
+            )
+        status = S.AUTHORIZED if request.operation is Operation.AUTHORIZE else S.CAPTURED
+        check_transition(payment.id, payment.status, status)
+        captured = amount if status is S.CAPTURED else payment.captured
+        return attrs.evolve(
+            payment,
+            status=status,
+            approved=amount,
+            captured=captured,
+            reference=result.reference or payment.reference,
+            card=result.card or payment.card,
+            updated_at=now,
+        )
+
+    def _offline(
+        self,
+        payment: Payment,
+        request: PaymentRequest,
+        tender: Tender,
+        provider: PaymentProvider,
+        policy: OfflinePolicy | None,
+        exc: ProviderOfflineError,
+    ) -> Tender:
+        policy = policy or self._store.settings.offline
+        queued = self.queued()
+        code = tender.amount.currency
+        total = sum((p.requested for p in queued), Money.zero(code))
+        now = self._store.clock.now()
+        stale = [p for p in queued if now - p.created_at > policy.max_age]
+        reason = (
+            policy.refusal(tender.kind, tender.amount, total)
+            if provider.capabilities.offline
+            else f"{provider.id} cannot take payments offline"
+        )
+        if stale and reason is None:
+            reason = "payments older than the offline limit are still waiting; go online first"
+        if reason is not None:
+            self._save(attrs.evolve(payment, status=S.FAILED, updated_at=now))
+            raise OfflineLimitError(f"{provider.id} is offline ({exc}) and {reason}")
+        kept = attrs.evolve(payment, offline=True, updated_at=now)
+        self._save(kept)
+        return attrs.evolve(
+            tender,
+            payment_id=kept.id,
+            provider=provider.id,
+            offline=True,
+            reference=f"offline {str(kept.id)[-8:]}",
+        )
+
+    def _save(self, payment: Payment, *, result: tuple[str, ProviderResult] | None = None) -> None:
+        from possdk.storage._codec import dumps
+
+        def work(uow: UnitOfWork) -> None:
+            uow.put_payment(payment)
+            if result is not None:
+                uow.finish_attempt(result[0], dumps(result[1]), self._store.clock.now())
+
+        self._store.backend.run(work)
+        self._pending[payment.id] = payment
+
+    def describe(self) -> dict[str, Any]:
+        """Providers by kind (for diagnostics)."""
+        return {
+            k.value: [p.id for p in self._providers.values() if k in p.kinds] for k in TenderKind
+        }
