@@ -13,6 +13,7 @@ from possdk._store import Settings, Store
 from possdk.core import (
     Action,
     BarcodeLayouts,
+    CardDisplay,
     Catalog,
     FixedClock,
     MeasureKind,
@@ -31,7 +32,8 @@ from possdk.core import (
     currency,
 )
 from possdk.core._decimal import EXACT
-from possdk.errors import PermissionDeniedError
+from possdk.errors import PaymentDeclinedError, PermissionDeniedError
+from possdk.payments import CardTerminalSimulator, Step
 
 __all__ = ["DemoProfile", "build_store", "run_demo"]
 
@@ -192,7 +194,26 @@ def build_store(
         receipt_header=prof.shop,
         timezone=prof.timezone,
     )
-    return Store.open(url, settings=settings, catalog=catalog, operators=operators, clock=clock)
+    terminal = CardTerminalSimulator(
+        id="demo-card",
+        script=[
+            Step.decline("51", "insufficient funds"),
+            Step.approve(),
+            Step.partial(Money("300.00", currency_code).round(mode=RoundingMode.HALF_UP)),
+        ],
+        card=CardDisplay("VISA", "4242", "424242"),
+    )
+    wallet = CardTerminalSimulator(
+        id="demo-wallet", kind=TenderKind.MOBILE, card=CardDisplay("MASTERCARD", "5100", "510000")
+    )
+    return Store.open(
+        url,
+        settings=settings,
+        catalog=catalog,
+        operators=operators,
+        clock=clock,
+        plugins=[terminal, wallet],
+    )
 
 
 WEIGHT_LAYOUT = VariableMeasureLayout.standard("21", MeasureKind.WEIGHT, 3)
@@ -276,10 +297,16 @@ def run_demo(
     sale.scan(priced_code("00456", 18733 if units else 187, units))  # cut cheese, price on label
     sale.add("CIGS", 2)
     sale.add("WATER")
-    sale.pay(TenderKind.CARD, "200.00", reference="**** 4242")
+    try:
+        sale.pay(TenderKind.CARD, "200.00")
+    except PaymentDeclinedError as exc:
+        note(f"card declined: {exc.code} {exc.reason}; the customer tries another card")
+    sale.pay(TenderKind.CARD, "200.00")
     sale.pay(TenderKind.CASH, "300")
     receipt2 = sale.complete()
-    show("sale 2: split card and cash tender", receipt2.as_text(width=width, locale=locale))
+    show(
+        "sale 2: a declined card, then card and cash", receipt2.as_text(width=width, locale=locale)
+    )
 
     # 3. A 15% discount is above the cashier's 5% limit: the supervisor approves it.
     clock.advance(timedelta(minutes=7))
@@ -291,9 +318,14 @@ def run_demo(
         note(f"refused: {exc}")
     sale.discount_line(1, percent="15", reason="damaged pack", approved_by="super-1")
     note("supervisor approved the discount")
-    sale.pay(TenderKind.CARD)
+    partial = sale.pay(TenderKind.CARD)  # a prepaid card with less on it: partly approved
+    note(f"card approved only {partial.amount} of {sale.total}; the rest by phone")
+    sale.pay(TenderKind.MOBILE)
     receipt3 = sale.complete()
-    show("sale 3: discount with supervisor approval", receipt3.as_text(width=width, locale=locale))
+    show(
+        "sale 3: discount with supervisor approval, a partial card approval",
+        receipt3.as_text(width=width, locale=locale),
+    )
 
     # 4. A customer forgets their wallet: the sale is parked, the next one served, then resumed.
     clock.advance(timedelta(minutes=5))
@@ -304,7 +336,7 @@ def run_demo(
     note(f"sale {parked.id} parked with {len(parked.active_lines)} lines")
     sale = session.new_sale()
     sale.add("WATER", 2)
-    sale.pay(TenderKind.MOBILE, reference="Apple Pay")
+    sale.pay(TenderKind.MOBILE)
     receipt4 = sale.complete()
     show(
         "sale 4: served while another sale is parked", receipt4.as_text(width=width, locale=locale)
@@ -312,7 +344,12 @@ def run_demo(
     clock.advance(timedelta(minutes=3))
     resumed = session.resume(parked.id)
     resumed.discount_sale(percent="5", reason="sorry for the wait")
-    resumed.pay(TenderKind.CASH, "300")
+    gift = f"GC-{day + 1:04d}-01"
+    store.payments.open_account(
+        TenderKind.GIFT_CARD, gift, Money("100.00", code).round(mode=RoundingMode.HALF_UP)
+    )
+    resumed.pay(TenderKind.GIFT_CARD, "100.00", reference=gift)
+    resumed.pay(TenderKind.CASH, "200")
     receipt5 = resumed.complete()
     show(
         "sale 5: the parked sale, resumed, with a sale discount",
@@ -327,6 +364,13 @@ def run_demo(
     ret.refund(TenderKind.CASH)
     receipt6 = ret.complete()
     show("return: one item against receipt 1", receipt6.as_text(width=width, locale=locale))
+
+    # A return against receipt 3: one coffee, refunded to the card that paid for it.
+    ret = session.new_return(store.receipt(receipt3.number), approved_by="super-1")
+    ret.return_line(1, 1)
+    ret.refund(TenderKind.CARD)
+    receipt7 = ret.complete()
+    show("return: refunded to the card that paid", receipt7.as_text(width=width, locale=locale))
 
     # 6. A voided sale and a paid-out.
     sale = session.new_sale()

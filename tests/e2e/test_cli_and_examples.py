@@ -26,10 +26,15 @@ def test_demo_prints_every_receipt_and_the_z_report():
     result = cli("demo", "--db", "sqlite://")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.count("Чек till-1/") == 6  # five sales and one return
+    assert out.count("Чек till-1/") == 7  # five sales and two returns
+    assert "card declined: 51 insufficient funds" in out  # a declined card
+    assert "card approved only 300.00 UAH" in out  # a partial approval
+    assert "Мобільна оплата MASTERCARD *5100" in out  # a mobile wallet
+    assert "Подарункова картка GC-0001-01" in out  # a gift card
+    assert "Картка VISA *4242                  -160,65" in out  # a refund to the card
     assert "Z-ЗВІТ №1" in out and "Розбіжність" in out
     assert "Банани" in out and "1,347 kg" in out  # a weighed, scanned item
-    assert "Картка **** 4242" in out  # split tender
+    assert "Картка VISA *4242                   200,00" in out  # split tender
     assert "Заокруглення" in out  # cash rounding to 0.10
     assert "refused: operator 'cashier-1' may not give discount" in out
     assert "Повернення за чеком till-1/000001" in out
@@ -70,7 +75,7 @@ def test_demo_keeps_the_shop_and_a_second_run_is_the_next_day(tmp_path):
     second = cli("demo", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "trading day 2" in second.stdout
-    assert "Чек till-1/000007" in second.stdout and "Z-ЗВІТ №2" in second.stdout
+    assert "Чек till-1/000008" in second.stdout and "Z-ЗВІТ №2" in second.stdout
     verify = cli("journal", "verify", "--db", "sqlite:///possdk-demo.db", cwd=tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "journal OK" in verify.stdout

@@ -299,8 +299,15 @@ def _render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
     out.append(rule)
     for t in receipt.tenders:
         label = lb.get(t.kind.value, t.kind.value)
-        if t.reference:
+        if t.card is not None:
+            label += f" {t.card.brand} *{t.card.last4}"  # never more of a card than this
+        elif t.reference and (
+            t.kind in (TenderKind.VOUCHER, TenderKind.GIFT_CARD, TenderKind.STORE_CREDIT)
+            or t.provider in (None, "manual-terminal")
+        ):
             label += f" {t.reference}"
+        if t.offline:
+            label += " (offline)"
         shown = t.tendered if t.kind is TenderKind.CASH else t.amount
         out.append(_two(label, amt(shown), width))
     if receipt.cash_rounding:

@@ -415,6 +415,52 @@ class PaymentService:
             changed.append(payment)
         return changed
 
+    # ---- accounts ---------------------------------------------------------------------
+
+    def open_account(self, kind: TenderKind, number: str, balance: Money) -> None:
+        """Open a gift card or store-credit account with an opening balance (journaled).
+
+        Selling gift cards as sale lines comes with the loyalty issue; this is
+        the mechanism it builds on.
+        """
+        if kind not in (TenderKind.GIFT_CARD, TenderKind.STORE_CREDIT):
+            raise ConfigurationError(
+                f"accounts are for gift cards and store credit, not {kind.value}"
+            )
+        if not number.strip():
+            raise ConfigurationError("an account needs a number")
+        if balance.amount < 0 or not balance.is_rounded:
+            raise ConfigurationError(
+                f"opening balance must be zero or more in minor units: {balance}"
+            )
+        from possdk.storage._codec import canonical
+
+        now = self._store.clock.now()
+        payload = canonical(
+            {
+                "number": number,
+                "kind": kind.value,
+                "balance": {"amount": str(balance.amount), "currency": balance.currency},
+            }
+        )
+
+        def work(uow: UnitOfWork) -> None:
+            if uow.account(number) is not None:
+                raise ConfigurationError(f"account {number!r} exists already")
+            uow.open_account(
+                number, kind.value, balance.currency, balance.minor, now, f"open:{number}"
+            )
+            self._store._journal(uow, "@store", "AccountOpened", payload, 0)
+
+        self._store.backend.run(work)
+
+    def balance(self, number: str) -> Money:
+        """A gift card's or store-credit account's balance."""
+        account = self._store._read(lambda uow: uow.account(number))
+        if account is None:
+            raise PaymentError(f"no account {number!r}")
+        return Money.from_minor(account[2], account[1])
+
     # ---- records ------------------------------------------------------------------
 
     def payment(self, payment_id: uuid.UUID, uow: UnitOfWork | None = None) -> Payment:

@@ -10,9 +10,12 @@ the first result and a status look-up tells the truth, as a real gateway does.
 from __future__ import annotations
 
 import enum
+import json
+import os
 import random
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 
 import attrs
 
@@ -116,6 +119,7 @@ class CardTerminalSimulator:
         seed: int | None = None,
         weights: dict[Behaviour, float] | None = None,
         card: CardDisplay | None = None,
+        bank_path: str | os.PathLike[str] | None = None,
     ) -> None:
         self.id = id
         self.kinds = frozenset({kind})
@@ -132,6 +136,9 @@ class CardTerminalSimulator:
         """Every request received, in order (for tests)."""
         self.captured: dict[str, Money] = {}
         """Net money moved per provider reference (captures minus voids and refunds)."""
+        self._bank_path = Path(bank_path) if bank_path is not None else None
+        if self._bank_path is not None and self._bank_path.exists():
+            self._load_bank()
 
     # ---- plugin ---------------------------------------------------------------
 
@@ -214,16 +221,47 @@ class CardTerminalSimulator:
                 amount = step.amount if step.amount is not None and step.amount < amount else half
         reference = request.reference
         if request.operation in (Operation.SALE, Operation.AUTHORIZE):
-            reference = f"{self.id}-{len(self.bank) + 1:06d}"
+            reference = f"{self.id}-{request.payment_id.hex[-12:]}"
         return ProviderResult(outcome, amount, reference, "00", "approved", card, request.operation)
 
+    def _load_bank(self) -> None:
+        from possdk.storage._codec import structure
+
+        assert self._bank_path is not None
+        for line in self._bank_path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                key, operation, data = json.loads(line)
+            except ValueError:
+                continue  # a line torn by a crash was never acknowledged
+            result = structure(data, ProviderResult)
+            self.bank[key] = result
+            self._count_money(Operation(operation), result)
+
     def _record(self, request: PaymentRequest, result: ProviderResult) -> ProviderResult:
+        if self._bank_path is not None:
+            # The bank keeps its books on disk before it answers, like a real one:
+            # a restarted till asking about a key gets the truth.
+            from possdk.storage._codec import unstructure
+
+            line = (
+                json.dumps([request.idempotency_key, request.operation.value, unstructure(result)])
+                + "\n"
+            )
+            with open(self._bank_path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
         self.bank[request.idempotency_key] = result
+        self._count_money(request.operation, result)
+        return result
+
+    def _count_money(self, operation: Operation, result: ProviderResult) -> None:
         if result.outcome in (Outcome.APPROVED, Outcome.PARTIAL) and result.amount is not None:
             ref = result.reference or ""
             moved = self.captured.get(ref, Money.zero(result.amount.currency))
-            if request.operation in (Operation.SALE, Operation.CAPTURE):
+            if operation in (Operation.SALE, Operation.CAPTURE):
                 self.captured[ref] = moved + result.amount
-            elif request.operation in (Operation.VOID, Operation.REFUND):
-                self.captured[ref] = moved - result.amount
-        return result
+            elif operation in (Operation.VOID, Operation.REFUND):
+                self.captured[ref] = moved - min(moved, result.amount)
