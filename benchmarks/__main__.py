@@ -5,13 +5,13 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import bench_catalog, bench_commit, bench_pricing
+from benchmarks import bench_catalog, bench_commit, bench_pricing, bench_tender
 
 
 def main() -> None:
     print(f"# possdk benchmarks on Python {platform.python_version()} ({platform.machine()})")
     print("# ratios compare against a floor measured in the same process; best of several runs")
-    for bench in (bench_pricing, bench_catalog, bench_commit):
+    for bench in (bench_pricing, bench_catalog, bench_commit, bench_tender):
         for line in bench.run():
             print(line)
         sys.stdout.flush()
