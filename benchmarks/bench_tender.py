@@ -69,7 +69,9 @@ def run(n: int = SALES) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         cash = run_one(f"sqlite:///{Path(tmp) / 'cash.db'}", n, split=False)
         split = run_one(f"sqlite:///{Path(tmp) / 'split.db'}", n, split=True)
-    p99 = lambda lat: statistics.quantiles(lat, n=100)[98]  # noqa: E731
+    def p99(lat: list[float]) -> float:
+        return statistics.quantiles(lat, n=100)[98]
+
     return [
         f"bench_tender SQLite FULL: cash + card + gift card {split[0]:,.0f} sales/s "
         f"(p99 {p99(split[1]) * 1e3:.2f} ms); single cash tender {cash[0]:,.0f} sales/s "
