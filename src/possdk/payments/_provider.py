@@ -83,6 +83,7 @@ class _Immediate:
     kinds: frozenset[TenderKind] = frozenset()
     capabilities = Capabilities()
     local = True
+    reads_store = False
 
     def check(self, request: PaymentRequest, uow: UnitOfWork) -> ProviderResult:
         """Always possible."""

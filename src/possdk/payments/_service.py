@@ -155,7 +155,10 @@ class PaymentService:
             at=now,
         )
         if getattr(chosen, "local", False):
-            result = self._store._read(lambda uow: chosen.check(request, uow))  # type: ignore[union-attr]
+            if getattr(chosen, "reads_store", True):
+                result = self._store._read(lambda uow: chosen.check(request, uow))  # type: ignore[union-attr]
+            else:  # cash, a stand-alone terminal, a voucher: nothing to read
+                result = chosen.check(request, None)  # type: ignore[union-attr, arg-type]
             kept = attrs.evolve(
                 payment,
                 status=S.CAPTURED,
@@ -533,6 +536,11 @@ class PaymentService:
             elif local and not refund_of_original:
                 provider.settle(request, uow)  # type: ignore[union-attr]
             uow.put_payment(payment)
+            answered = self._results.get(f"{payment.id}:sale")
+            if answered is not None and not local:  # keep the provider's answer with its key
+                from possdk.storage._codec import dumps
+
+                uow.finish_attempt(f"{payment.id}:sale", dumps(answered), self._store.clock.now())
 
     def settled(self, tenders: Sequence[Tender]) -> None:
         """After the sale's transaction committed: forget what is now kept."""
