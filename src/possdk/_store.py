@@ -490,6 +490,11 @@ class Store:
 
         if card is not None and not isinstance(card, CardInput):
             card = CardInput(str(card))  # masked at once; the number is never kept
+        if tender.reference:
+            from possdk.payments._model import mask_pans
+
+            # A card number typed as a reference is masked before anything keeps it.
+            tender = attrs.evolve(tender, reference=mask_pans(tender.reference))
         return self.payments.take(
             tender, sale_id=sale.id, terminal_id=sale.register_id, provider=provider, card=card
         )
@@ -558,6 +563,10 @@ class Store:
         if isinstance(kept, (SaleCompleted, ReturnCompleted, SaleVoided)):
             tenders = kept.tenders if isinstance(kept, SaleVoided) else kept.receipt.tenders
             self.payments.settled(tenders)
+            if isinstance(kept, ReturnCompleted) and any(
+                t.payment_id is not None and t.amount.amount < 0 for t in tenders
+            ):
+                self.payments.send_refunds()  # the return is kept: now the money may go back
             if any(t.kind is TenderKind.CASH for t in tenders) and not isinstance(kept, SaleVoided):
                 self._notify(
                     self.plugins.hook.possdk_cash_drawer_open,

@@ -240,6 +240,7 @@ class Sale:
         self._state = SaleState.OPEN
         self._lines: list[SaleLine] = []
         self._tenders: list[Tender] = []
+        self._removed_tenders = 0
         self._unknown: list[uuid.UUID] = []
         self._sale_discounts: list[Discount] = []
         self._approvals: list[Approval] = [approval] if approval else []
@@ -711,11 +712,20 @@ class Sale:
             raise SaleStateError(self.id, self._state, "take a payment for", "it has no lines")
         self.check_payments()
         tender_kind = _tender_kind(kind)
+        if (
+            self.is_return
+            and tender_kind is not TenderKind.CASH
+            and tender_kind not in self._host.refund_kinds
+        ):
+            raise RefundError(
+                f"refunds to {tender_kind.value} are not allowed here; refund() sends money back "
+                f"to the tenders that paid, or refund in cash"
+            )
         offered = None if amount is None else self._money(amount, "tender")
         if offered is not None and self.is_return and offered.amount > 0:
             offered = -offered  # a refund pays out; accept the amount as a cashier types it
         tender = apply_tender(
-            tender_no=len(self._tenders) + 1,
+            tender_no=self._next_tender_no(),
             kind=tender_kind,
             offered=offered,
             remaining=self.balance_due,
@@ -746,7 +756,7 @@ class Sale:
             self._unknown.remove(payment_id)
             if found is not None:
                 tender = apply_tender(
-                    tender_no=len(self._tenders) + 1,
+                    tender_no=self._next_tender_no(),
                     kind=found.kind,
                     offered=found.amount,
                     remaining=self.balance_due,
@@ -821,7 +831,7 @@ class Sale:
                 added.append(
                     self._add_tender(
                         Tender(
-                            len(self._tenders) + 1,
+                            self._next_tender_no(),
                             source.kind,
                             -money,
                             -money,
@@ -857,11 +867,16 @@ class Sale:
                     else:
                         self._host.void_payment(t.payment_id)
                 del self._tenders[i]
+                self._removed_tenders = max(self._removed_tenders, t.tender_no)
                 if not self._tenders:
                     self._state = SaleState.OPEN
                 self._emit(PaymentRemoved, tender=t)
                 return t
         raise TenderError(f"sale {self.id} has no tender {tender_no}")
+
+    def _next_tender_no(self) -> int:
+        # Numbers are never reused within a sale, also after a tender is removed.
+        return max((t.tender_no for t in self._tenders), default=self._removed_tenders) + 1
 
     def _add_tender(self, tender: Tender) -> Tender:
         self._tenders.append(tender)
@@ -1013,6 +1028,7 @@ class Sale:
         self._state = SaleState.SUSPENDED
         self._lines = list(snapshot.lines)
         self._tenders = []
+        self._removed_tenders = 0
         self._unknown = []
         self._sale_discounts = list(snapshot.sale_discounts)
         self._approvals = list(snapshot.approvals)

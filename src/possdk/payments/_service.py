@@ -142,10 +142,16 @@ class PaymentService:
             terminal_id=terminal_id,
             card=card.display if card else None,
         )
+        payout = tender.amount.amount < 0  # money out to the customer, on a return
+        if payout and not getattr(chosen, "local", False):
+            raise RefundError(
+                f"{chosen.id} cannot pay money out as a new {tender.kind.value} payment: a card "
+                f"refund goes back to the card that paid (sale.refund()); refund in cash otherwise"
+            )
         request = PaymentRequest(
             idempotency_key=f"{payment.id}:sale",
-            operation=Operation.SALE,
-            amount=tender.amount,
+            operation=Operation.REFUND if payout else Operation.SALE,
+            amount=abs(tender.amount),
             payment_id=payment.id,
             kind=tender.kind,
             reference=tender.reference,
@@ -268,7 +274,13 @@ class PaymentService:
         return kept
 
     def refund(self, payment_id: uuid.UUID, amount: Money, *, sale_id: uuid.UUID) -> Payment:
-        """Give back part or all of a captured payment through its provider.
+        """Check that part or all of a captured payment can go back to where it came from.
+
+        Nothing moves yet: the refund is settled when the return completes
+        (inside its transaction for tenders the store settles itself; for an
+        outside provider, its key is kept with the return and the provider
+        is called right after, see :meth:`send_refunds`). So a return that
+        cannot be kept never sends money back.
 
         Raises:
             RefundError: more than is left to refund, or the provider cannot refund.
@@ -284,45 +296,75 @@ class PaymentService:
         provider = self._providers[payment.provider]
         if not provider.capabilities.refund:
             raise RefundError(f"{provider.id} cannot refund; refund in cash or store credit")
-        refunded = payment.refunded + amount
-        status = S.REFUNDED if refunded == payment.captured else S.PARTIALLY_REFUNDED
-        check_transition(payment.id, payment.status, status)
-        now = self._store.clock.now()
-        count = len([k for k in self._results if k.startswith(f"{payment.id}:refund")])
-        request = PaymentRequest(
-            f"{payment.id}:refund:{sale_id}:{count + 1}",
-            Operation.REFUND,
-            amount,
-            payment.id,
-            payment.kind,
-            reference=payment.reference,
-            sale_id=sale_id,
-        )
-        if getattr(provider, "local", False):
-            # Settled with the return, where the limit is checked again under a lock.
-            return payment
-        assert isinstance(provider, PaymentProvider)
-        result = self._call(provider, payment, request)
-        if result.outcome is Outcome.DECLINED:
-            raise RefundError(f"{provider.id} declined the refund: {result.message}")
-        kept = attrs.evolve(payment, status=status, refunded=refunded, updated_at=now)
-        self._save(kept, result=(request.idempotency_key, result))
-        return kept
+        return payment
 
     def cancel_refund(self, payment_id: uuid.UUID, amount: Money | Any) -> None:
-        """Undo a refund not kept yet (a return voided before completion).
+        """Undo a refund not kept yet (its return was voided before completion).
 
-        A refund the store settles itself has not happened yet, so there is
-        nothing to undo; money already sent back through an outside provider
-        stays sent, so that refund cannot be cancelled.
+        Refunds move only when the return completes, so there is nothing to
+        give back: this only checks the payment exists.
         """
-        payment = self.payment(payment_id)
-        provider = self._providers.get(payment.provider)
-        if not getattr(provider, "local", False):
-            raise RefundError(
-                f"the refund of payment {payment.id} went back through {payment.provider} "
-                f"already; complete the return"
+        self.payment(payment_id)
+
+    def send_refunds(self) -> list[Payment]:
+        """Call the outside providers for refunds kept with completed returns.
+
+        Each refund's idempotency key was committed with its return, so this
+        is safe to run again (after a crash, or when a provider was offline):
+        a refund already made is not made twice. A provider's refusal is
+        listed in :meth:`exceptions`.
+        """
+        from possdk.storage._codec import dumps
+
+        done = []
+        # Only keys that were committed with their return: never a refund of a
+        # return that could not be kept.
+        waiting = self._store._read(lambda uow: uow.open_attempts(Operation.REFUND.value))
+        for key, payment_id, fingerprint in waiting:
+            payment = self.payment(payment_id)
+            provider = self._providers.get(payment.provider)
+            if not isinstance(provider, PaymentProvider):
+                continue
+            op, value, code, _, kind, reference = fingerprint.split("|", 5)
+            request = PaymentRequest(
+                key,
+                Operation(op),
+                Money(value, code),
+                payment.id,
+                TenderKind(kind),
+                reference=reference or None,
+                sale_id=payment.sale_id,
+                terminal_id=payment.terminal_id,
             )
+            try:
+                result = provider.status(key)
+                if result.outcome is Outcome.NOT_FOUND:
+                    result = provider.call(request)
+            except (ProviderOfflineError, ProviderTimeoutError) as exc:
+                log.warning("refund %s not sent yet (%s); send_refunds() again later", key, exc)
+                continue
+            kept = payment
+            kind_of_entry = "PaymentRefundSent"
+            if result.outcome is Outcome.DECLINED:
+                kind_of_entry = "PaymentRefundDeclined"
+                kept = attrs.evolve(
+                    payment,
+                    exception=f"refund declined by {provider.id}: {result.code} "
+                    f"{result.message}; give it back another way",
+                    updated_at=self._store.clock.now(),
+                )
+            self._finish(kept, key, dumps(result), kind_of_entry)
+            done.append(kept)
+        return done
+
+    def _finish(self, payment: Payment, key: str, result: str, entry: str) -> None:
+        def work(uow: UnitOfWork) -> None:
+            uow.finish_attempt(key, result, self._store.clock.now())
+            uow.put_payment(payment)
+            self._journal_payment(uow, payment, entry)
+
+        self._store.backend.run(work)
+        self._pending.pop(payment.id, None)
 
     # ---- offline --------------------------------------------------------------
 
@@ -352,6 +394,8 @@ class PaymentService:
         policy = policy or self._store.settings.offline
         done = []
         for payment in self.queued():
+            if not self._sale_completed(payment.sale_id):
+                continue  # only a completed sale's money is taken (recover() drops the rest)
             provider = self._providers[payment.provider]
             assert isinstance(provider, PaymentProvider)
             now = self._store.clock.now()
@@ -394,12 +438,31 @@ class PaymentService:
     def recover(self) -> list[Payment]:
         """After a crash: settle payments left pending or unknown by sales that never completed.
 
-        Each is looked up with its own key; money that moved for a sale that
-        was never completed is voided back. Returns what changed.
+        Run it when a till starts, before it sells. Each payment is looked up
+        with its own key; money that moved for a sale that was never
+        completed is voided back; offline payments queued for such a sale are
+        dropped; refunds kept with returns but not yet sent are sent. Returns
+        what changed.
         """
         changed = []
         for payment in self.all_payments():
-            if payment.offline or payment.status not in (S.PENDING, S.UNKNOWN, S.CAPTURED):
+            if payment.id in self._pending:
+                continue  # a sale of this process, still being rung up
+            if payment.offline:
+                if (
+                    payment.status is S.PENDING
+                    and payment.forwarded_at is None
+                    and not self._sale_completed(payment.sale_id)
+                ):
+                    # Queued for a sale that never completed: nothing was sent; drop it.
+                    kept = attrs.evolve(
+                        payment, status=S.VOIDED, updated_at=self._store.clock.now()
+                    )
+                    self._save(kept)
+                    self._pending.pop(kept.id, None)
+                    changed.append(kept)
+                continue
+            if payment.status not in (S.PENDING, S.UNKNOWN, S.CAPTURED):
                 continue
             if payment.status is S.CAPTURED and self._sale_completed(payment.sale_id):
                 continue
@@ -415,7 +478,9 @@ class PaymentService:
                     continue
             if payment.status is S.CAPTURED and not self._sale_completed(payment.sale_id):
                 payment = self.void(payment.id)
+            self._pending.pop(payment.id, None)
             changed.append(payment)
+        changed += self.send_refunds()  # refunds kept with returns but not sent before the crash
         return changed
 
     # ---- accounts ---------------------------------------------------------------------
@@ -520,14 +585,28 @@ class PaymentService:
                 terminal_id=terminal_id,
                 at=self._store.clock.now(),
             )
-            if refund_of_original and local:
+            if refund_of_original:
                 kept = uow.payment(payment.id) or payment
                 if amount > kept.refundable:
                     raise RefundError(
                         f"payment {kept.id} has {kept.refundable} left to refund, "
                         f"not {amount}: it was refunded meanwhile"
                     )
-                provider.settle(request, uow)  # type: ignore[union-attr]
+                if local:
+                    provider.settle(request, uow)  # type: ignore[union-attr]
+                else:
+                    # The key is kept with the return; the provider is called once
+                    # the return is committed (send_refunds), never before.
+                    key = f"{payment.id}:refund:{sale_id}:{t.tender_no}"
+                    refund = attrs.evolve(request, idempotency_key=key, reference=kept.reference)
+                    uow.put_attempt(
+                        key,
+                        payment.id,
+                        Operation.REFUND.value,
+                        refund.fingerprint(),
+                        None,
+                        self._store.clock.now(),
+                    )
                 refunded = kept.refunded + amount
                 status = S.REFUNDED if refunded == kept.captured else S.PARTIALLY_REFUNDED
                 payment = attrs.evolve(
@@ -558,6 +637,7 @@ class PaymentService:
     def _write_ahead(self, payment: Payment, request: PaymentRequest) -> None:
         def work(uow: UnitOfWork) -> None:
             uow.put_payment(payment)
+            self._journal_payment(uow, payment, f"Payment{request.operation.value.title()}Sent")
             uow.put_attempt(
                 request.idempotency_key,
                 payment.id,
@@ -607,7 +687,7 @@ class PaymentService:
                 status=S.DECLINED,
                 decline_code=result.code,
                 decline_message=result.message,
-                card=result.card or payment.card,
+                card=payment.card or result.card,
                 updated_at=now,
             )
         amount = result.amount or request.amount
@@ -624,7 +704,7 @@ class PaymentService:
             approved=amount,
             captured=captured,
             reference=result.reference or payment.reference,
-            card=result.card or payment.card,
+            card=payment.card or result.card,
             updated_at=now,
         )
 
@@ -663,13 +743,24 @@ class PaymentService:
             reference=f"offline {str(kept.id)[-8:]}",
         )
 
+    def _journal_payment(self, uow: UnitOfWork, payment: Payment, entry: str) -> None:
+        from possdk.storage._codec import dumps
+
+        terminal = payment.terminal_id or "@store"
+        self._store._journal(uow, terminal, entry, dumps(payment), 0)
+
     def _save(self, payment: Payment, *, result: tuple[str, ProviderResult] | None = None) -> None:
         from possdk.storage._codec import dumps
+
+        entry = "Payment" + "".join(w.title() for w in payment.status.value.split("_"))
+        if payment.exception:
+            entry = "PaymentException"
 
         def work(uow: UnitOfWork) -> None:
             uow.put_payment(payment)
             if result is not None:
                 uow.finish_attempt(result[0], dumps(result[1]), self._store.clock.now())
+            self._journal_payment(uow, payment, entry)
 
         self._store.backend.run(work)
         self._pending[payment.id] = payment

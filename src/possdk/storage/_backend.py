@@ -191,6 +191,10 @@ class UnitOfWork(Protocol):
         """An idempotency key's (fingerprint, result JSON or None), or None if never used."""
         ...
 
+    def open_attempts(self, operation: str) -> list[tuple[str, uuid.UUID, str]]:
+        """Calls of one operation whose answer is not kept: (key, payment id, fingerprint)."""
+        ...
+
     def finish_attempt(self, key: str, result: str, at: datetime) -> None:
         """Keep the provider's answer to a call."""
         ...

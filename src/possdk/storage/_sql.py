@@ -1032,6 +1032,21 @@ class SqlUnitOfWork:
         row = cur.fetchone()
         return None if row is None else (str(row[0]), row[1])
 
+    def open_attempts(self, operation: str) -> list[tuple[str, uuid.UUID, str]]:
+        """Calls of one operation whose answer is not kept: (key, payment id, fingerprint)."""
+        raw, cur = self.raw, self.cursor
+        cur.execute(
+            raw.sql(
+                "SELECT key, payment_id, fingerprint FROM payment_attempts "
+                "WHERE operation = ? AND result IS NULL ORDER BY created_at, key"
+            ),
+            (operation,),
+        )
+        return [
+            (str(k), p if isinstance(p, uuid.UUID) else uuid.UUID(p), str(f))
+            for k, p, f in cur.fetchall()
+        ]
+
     def finish_attempt(self, key: str, result: str, at: datetime) -> None:
         """Keep the provider's answer to a call."""
         raw = self.raw
