@@ -504,8 +504,12 @@ class Store:
         self.payments.void(payment_id)
 
     def refundable(self, payment_id: uuid.UUID) -> Money:
-        """What is left to refund of a payment."""
-        return self.payments.payment(payment_id).refundable
+        """What is left to refund of a payment (nothing if its provider cannot refund)."""
+        payment = self.payments.payment(payment_id)
+        provider = self.payments.providers.get(payment.provider)
+        if provider is None or not provider.capabilities.refund:
+            return Money.zero(payment.captured.currency)
+        return payment.refundable
 
     def refund_payment(self, payment_id: uuid.UUID, amount: Money, sale_id: uuid.UUID) -> None:
         """Refund part of a captured payment."""

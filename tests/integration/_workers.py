@@ -104,7 +104,9 @@ def ring_up(sale: Sale, rng: random.Random, lines: int | None = None) -> None:
 def settle(sale: Sale, rng: random.Random) -> Receipt:
     """Pay by card, exact cash, or cash with change (refund the same ways), and complete."""
     choice = rng.random()
-    if choice < 0.45:
+    if choice < 0.45 and sale.is_return:
+        sale.refund()  # back to the tenders that paid the original sale
+    elif choice < 0.45:
         sale.pay("card", reference=f"auth-{rng.randrange(10**6):06d}")
     elif choice < 0.7 or sale.is_return:
         sale.pay("cash")

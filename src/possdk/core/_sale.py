@@ -753,8 +753,9 @@ class Sale:
         added = []
         for payment_id in list(self._unknown):
             found = self._host.resolve_payment(payment_id)
-            self._unknown.remove(payment_id)
-            if found is not None:
+            if found is None:
+                self._unknown.remove(payment_id)
+            else:
                 tender = apply_tender(
                     tender_no=self._next_tender_no(),
                     kind=found.kind,
@@ -768,6 +769,7 @@ class Sale:
                     change=tender.change,
                     rounding=tender.rounding,
                 )
+                self._unknown.remove(payment_id)
                 added.append(self._add_tender(tender))
         return tuple(added)
 
@@ -1089,6 +1091,15 @@ class Sale:
         self._host.record(event)
 
     def _require(self, states: tuple[SaleState, ...], action: str, hint: str = "") -> None:
+        if states is _MUTABLE and self._unknown:
+            # Changing the lines could leave a payment that did go through larger
+            # than the sale: learn what happened first.
+            raise SaleStateError(
+                self.id,
+                self._state,
+                action,
+                "a payment's outcome is unknown; call check_payments() first",
+            )
         if self._state not in states:
             if not hint and self._state is SaleState.TENDERING:
                 hint = "remove the tenders first (remove_tender) or complete it"

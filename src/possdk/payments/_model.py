@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from possdk.core import CardDisplay, Money, TenderKind
+from possdk.core import CardDisplay, Money, RoundingMode, TenderKind
 from possdk.errors import ConfigurationError, PaymentStateError
 
 __all__ = [
@@ -129,7 +129,7 @@ class Capabilities:
     """Can give change (only cash)."""
 
 
-_PAN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+_PAN = re.compile(r"(?<!\d)(?:\d[ -]?){12,}\d(?!\d)")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -150,11 +150,28 @@ def luhn_valid(digits: str) -> bool:
 def mask_pans(text: str) -> str:
     """``text`` with every Luhn-valid 13-19 digit card number masked to its last four."""
 
-    def mask(match: re.Match[str]) -> str:
-        digits = re.sub(r"[ -]", "", match.group(0))
-        if not luhn_valid(digits):
-            return match.group(0)
+    def mask_digits(digits: str) -> str:
         return "*" * (len(digits) - 4) + digits[-4:]
+
+    def mask(match: re.Match[str]) -> str:
+        run = match.group(0)
+        digits = re.sub(r"[ -]", "", run)
+        if luhn_valid(digits):
+            return mask_digits(digits)
+        # A card number followed (or preceded) by other groups: its CVV, an expiry.
+        groups = re.split(r"([ -])", run)
+        words = groups[0::2]
+        for start in range(len(words)):
+            joined = ""
+            for end in range(start, len(words)):
+                joined += words[end]
+                if len(joined) > 19:
+                    break
+                if len(joined) >= 13 and luhn_valid(joined):
+                    head = "".join(groups[: 2 * start])
+                    tail = "".join(groups[2 * end + 1 :])
+                    return head + mask_digits(joined) + tail
+        return run
 
     return _PAN.sub(mask, text)
 
@@ -236,7 +253,7 @@ class PaymentRequest:
         return "|".join(
             [
                 self.operation.value,
-                str(self.amount.amount),
+                format(self.amount.round(mode=RoundingMode.HALF_UP).amount, "f"),
                 self.amount.currency,
                 str(self.payment_id),
                 self.kind.value,

@@ -161,15 +161,34 @@ class PaymentService:
             at=now,
         )
         if getattr(chosen, "local", False):
+            earlier = sum(
+                (
+                    p.captured
+                    for p in self._pending.values()
+                    if p.sale_id == sale_id
+                    and p.kind is tender.kind
+                    and p.status is S.CAPTURED
+                    and tender.reference is not None
+                    and p.reference == tender.reference
+                ),
+                Money.zero(tender.amount.currency),
+            )
+            check = (
+                request if not earlier else attrs.evolve(request, amount=request.amount + earlier)
+            )
             if getattr(chosen, "reads_store", True):
-                result = self._store._read(lambda uow: chosen.check(request, uow))  # type: ignore[union-attr]
+                result = self._store._read(lambda uow: chosen.check(check, uow))  # type: ignore[union-attr]
             else:  # cash, a stand-alone terminal, a voucher: nothing to read
                 result = chosen.check(request, None)  # type: ignore[union-attr, arg-type]
+            amount = abs(tender.amount)
             kept = attrs.evolve(
                 payment,
-                status=S.CAPTURED,
-                approved=tender.amount,
-                captured=tender.amount,
+                # A payout (money out on a return) is kept as taken and fully given back.
+                status=S.REFUNDED if payout else S.CAPTURED,
+                requested=amount,
+                approved=amount,
+                captured=amount,
+                refunded=amount if payout else payment.refunded,
                 reference=result.reference,
                 card=result.card or payment.card,
             )
@@ -256,7 +275,7 @@ class PaymentService:
         assert isinstance(provider, PaymentProvider)
         check_transition(payment.id, payment.status, S.VOIDED)
         request = PaymentRequest(
-            f"{payment.id}:void",
+            self._fresh_key(f"{payment.id}:void"),
             Operation.VOID,
             payment.captured,
             payment.id,
@@ -347,8 +366,11 @@ class PaymentService:
             kind_of_entry = "PaymentRefundSent"
             if result.outcome is Outcome.DECLINED:
                 kind_of_entry = "PaymentRefundDeclined"
+                back = payment.refunded - request.amount  # it did not go back after all
                 kept = attrs.evolve(
                     payment,
+                    refunded=back,
+                    status=S.CAPTURED if back.amount == 0 else S.PARTIALLY_REFUNDED,
                     exception=f"refund declined by {provider.id}: {result.code} "
                     f"{result.message}; give it back another way",
                     updated_at=self._store.clock.now(),
@@ -573,7 +595,7 @@ class PaymentService:
             provider = self._providers.get(payment.provider)
             local = getattr(provider, "local", False)
             amount = abs(t.amount)
-            refund_of_original = t.amount.amount < 0 and payment.captured.amount > 0
+            refund_of_original = t.amount.amount < 0 and payment.sale_id != sale_id
             request = PaymentRequest(
                 f"{payment.id}:settle:{sale_id}",
                 Operation.REFUND if t.amount.amount < 0 else Operation.SALE,
@@ -664,10 +686,14 @@ class PaymentService:
 
                 return loads(stored, ProviderResult)
             try:
-                return provider.status(request.idempotency_key)
+                found = provider.status(request.idempotency_key)
             except (ProviderOfflineError, ProviderTimeoutError) as exc:
                 raise PaymentUnknownError(provider.id, payment.id, str(exc)) from exc
-        self._write_ahead(payment, request)
+            if found.outcome is not Outcome.NOT_FOUND:
+                return found
+            # Kept but never received: send it now, with the same key.
+        else:
+            self._write_ahead(payment, request)
         try:
             result = provider.call(request)
         except (ProviderOfflineError, ProviderTimeoutError) as exc:
@@ -742,6 +768,26 @@ class PaymentService:
             offline=True,
             reference=f"offline {str(kept.id)[-8:]}",
         )
+
+    def _attempt(self, key: str) -> tuple[str, str | None] | None:
+        return self._store._read(lambda uow: uow.attempt(key))
+
+    def _fresh_key(self, base: str) -> str:
+        """``base``, or ``base:2``, ``:3``... after attempts the provider declined (a retry)."""
+        from possdk.storage._codec import loads
+
+        key, n = base, 1
+        while True:
+            known = self._results.get(key)
+            if known is None:
+                stored = self._attempt(key)
+                if stored is None:
+                    return key
+                known = loads(stored[1], ProviderResult) if stored[1] is not None else None
+            if known is None or known.outcome is not Outcome.DECLINED:
+                return key  # unanswered or done: the same key again, never a second call
+            n += 1
+            key = f"{base}:{n}"
 
     def _journal_payment(self, uow: UnitOfWork, payment: Payment, entry: str) -> None:
         from possdk.storage._codec import dumps

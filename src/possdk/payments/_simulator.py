@@ -136,6 +136,8 @@ class CardTerminalSimulator:
         """Every request received, in order (for tests)."""
         self.captured: dict[str, Money] = {}
         """Net money moved per provider reference (captures minus voids and refunds)."""
+        self._authorized: dict[str, Money] = {}
+        self._voided: set[str] = set()
         self._bank_path = Path(bank_path) if bank_path is not None else None
         if self._bank_path is not None and self._bank_path.exists():
             self._load_bank()
@@ -205,8 +207,33 @@ class CardTerminalSimulator:
             return Step(Behaviour.PARTIAL)
         return Step(choice)
 
+    def _refusal(self, request: PaymentRequest) -> str | None:
+        """Why the bank's books refuse a follow-up operation, like a real acquirer's."""
+        op = request.operation
+        if op in (Operation.SALE, Operation.AUTHORIZE):
+            return None
+        ref = request.reference or ""
+        zero = Money.zero(request.amount.currency)
+        if ref in self._voided:
+            return "already voided"
+        if op is Operation.CAPTURE:
+            held = self._authorized.get(ref, zero)
+            return None if request.amount <= held else "capture over the authorization"
+        moved = self.captured.get(ref, zero)
+        if op is Operation.REFUND:
+            return None if request.amount <= moved else "refund over what was captured"
+        # VOID: of an authorization, or of a capture not refunded yet
+        if moved.amount == 0 and ref not in self._authorized:
+            return "nothing to void"
+        return None
+
     def _result(self, request: PaymentRequest, outcome: Outcome, step: Step) -> ProviderResult:
         card = request.card.display if request.card else self._card
+        refusal = self._refusal(request)
+        if refusal is not None and outcome is not Outcome.DECLINED:
+            return ProviderResult(
+                Outcome.DECLINED, None, request.reference, "12", refusal, card, request.operation
+            )
         if outcome is Outcome.DECLINED:
             code = step.code if step.behaviour is not Behaviour.TIMEOUT else "05"
             return ProviderResult(
@@ -260,8 +287,21 @@ class CardTerminalSimulator:
     def _count_money(self, operation: Operation, result: ProviderResult) -> None:
         if result.outcome in (Outcome.APPROVED, Outcome.PARTIAL) and result.amount is not None:
             ref = result.reference or ""
-            moved = self.captured.get(ref, Money.zero(result.amount.currency))
-            if operation in (Operation.SALE, Operation.CAPTURE):
+            zero = Money.zero(result.amount.currency)
+            moved = self.captured.get(ref, zero)
+            if operation is Operation.AUTHORIZE:
+                self._authorized[ref] = result.amount
+            elif operation in (Operation.SALE, Operation.CAPTURE):
                 self.captured[ref] = moved + result.amount
-            elif operation in (Operation.VOID, Operation.REFUND):
+                if operation is Operation.CAPTURE:
+                    left = self._authorized.get(ref, zero) - result.amount
+                    if left.amount > 0:
+                        self._authorized[ref] = left
+                    else:  # fully captured: nothing is held any more
+                        self._authorized.pop(ref, None)
+            elif operation is Operation.REFUND:
                 self.captured[ref] = moved - min(moved, result.amount)
+            elif operation is Operation.VOID:
+                self.captured[ref] = zero
+                self._authorized.pop(ref, None)
+                self._voided.add(ref)
