@@ -69,6 +69,7 @@ def run(n: int = SALES) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         cash = run_one(f"sqlite:///{Path(tmp) / 'cash.db'}", n, split=False)
         split = run_one(f"sqlite:///{Path(tmp) / 'split.db'}", n, split=True)
+
     def p99(lat: list[float]) -> float:
         return statistics.quantiles(lat, n=100)[98]
 

@@ -241,8 +241,13 @@ class Store:
         from possdk.payments._builtin import BUILTIN_IDS
         from possdk.payments._service import PaymentService
 
-        batches = plugin_manager.hook.possdk_payment_providers(store=self)
-        self.payments = PaymentService(self, [p for batch in batches for p in batch], BUILTIN_IDS)
+        contributed = []
+        hook = plugin_manager.hook.possdk_payment_providers
+        for impl in reversed(hook.get_hookimpls()):  # latest registered first, as pluggy calls
+            given: list[Any] = list(impl.function(store=self) or [])  # type: ignore[call-overload]
+            for provider in given:
+                contributed.append((impl.plugin_name, provider))
+        self.payments = PaymentService(self, contributed, BUILTIN_IDS)
         """Payments: providers, voids, refunds, the offline queue, recovery."""
 
     # ---- opening ---------------------------------------------------------------
@@ -540,6 +545,10 @@ class Store:
             payment.card,
         )
 
+    def abandon_payments(self, payment_ids: tuple[uuid.UUID, ...]) -> None:
+        """Leave payments of a voided sale to ``store.payments.recover()``."""
+        self.payments.abandon(payment_ids)
+
     def session_totals(self, session: RegisterSession) -> RegisterTotals:
         """A session's totals as kept."""
         row = self._read(lambda uow: uow.session(session.id))
@@ -577,7 +586,7 @@ class Store:
                     register_id=session.register_id,
                     reason="cash tender",
                 )
-        elif isinstance(kept, DrawerOpened):
+        elif isinstance(kept, (DrawerOpened, CashMoved)):
             self._notify(
                 self.plugins.hook.possdk_cash_drawer_open,
                 register_id=session.register_id,

@@ -284,8 +284,9 @@ class PaymentUnknownError(PaymentError):
     def __init__(self, provider: str, payment_id: object, detail: str = "") -> None:
         super().__init__(
             f"the outcome of payment {payment_id} at {provider} is unknown"
-            f"{' (' + detail + ')' if detail else ''}: do not take another card payment; "
-            f"call sale.check_payments() (it asks the provider) once it is reachable"
+            f"{' (' + detail + ')' if detail else ''}: do not repeat it blindly; possdk asks "
+            f"the provider with the same key once it is reachable (sale.check_payments() for a "
+            f"sale's payment, store.payments.recover() for the rest)"
         )
         self.provider, self.payment_id = provider, payment_id
 

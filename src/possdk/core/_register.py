@@ -308,6 +308,10 @@ class RegisterHost(Protocol):
         """Look an unknown payment up."""
         ...
 
+    def abandon_payments(self, payment_ids: tuple[uuid.UUID, ...]) -> None:
+        """Leave payments of a voided sale to recovery."""
+        ...
+
 
 class _SessionSaleHost:
     """Adapts a register session to the port a sale needs."""
@@ -360,6 +364,9 @@ class _SessionSaleHost:
 
     def resolve_payment(self, payment_id: uuid.UUID) -> Tender | None:
         return self._session._host.resolve_payment(payment_id)
+
+    def abandon_payments(self, payment_ids: tuple[uuid.UUID, ...]) -> None:
+        self._session._host.abandon_payments(payment_ids)
 
 
 class RegisterSession:

@@ -14,6 +14,7 @@ whose tenders pay money out.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import uuid
 from collections.abc import Mapping, Sequence
@@ -192,6 +193,10 @@ class SaleHost(Protocol):
 
     def resolve_payment(self, payment_id: uuid.UUID) -> Tender | None:
         """What became of an unknown payment: a tender if it was taken, None if not."""
+        ...
+
+    def abandon_payments(self, payment_ids: tuple[uuid.UUID, ...]) -> None:
+        """Leave payments of a voided sale to recovery (their outcome is still unknown)."""
         ...
 
 
@@ -932,7 +937,10 @@ class Sale:
         """
         self._require(_ABANDONABLE, "void")
         approval = self._authorize(Action.VOID_SALE, approved_by, reason or "void sale")
-        self.check_payments()  # a payment that went through must be given back too
+        # A payment that went through must be given back too; one still unreachable is
+        # given back later by store.payments.recover().
+        with contextlib.suppress(PaymentUnknownError):
+            self.check_payments()
         for t in list(self._tenders):  # give every payment back before the void is kept
             if t.payment_id is not None:
                 if t.amount.amount < 0 and self.original is not None:
@@ -944,6 +952,8 @@ class Sale:
             SaleVoided, reason=reason, approval=approval, total=total, tenders=self.tenders
         )
         self._state = SaleState.VOIDED
+        if self._unknown:  # left to store.payments.recover(), which gives the money back
+            self._host.abandon_payments(tuple(self._unknown))
 
     def complete(self) -> Receipt:
         """Complete a fully paid sale and return its receipt.

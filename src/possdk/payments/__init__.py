@@ -8,6 +8,7 @@ demos). The store keeps every payment and every call's idempotency key.
 
 from __future__ import annotations
 
+from possdk.core import CardDisplay
 from possdk.payments._model import (
     TRANSITIONS,
     Capabilities,
@@ -37,6 +38,7 @@ __all__ = [
     "AccountProvider",
     "Behaviour",
     "Capabilities",
+    "CardDisplay",
     "CardInput",
     "CardTerminalSimulator",
     "CashProvider",

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from possdk.core import CardDisplay, Money, RoundingMode, TenderKind
-from possdk.errors import ConfigurationError, PaymentStateError
+from possdk.errors import ConfigurationError, PaymentError, PaymentStateError
 
 __all__ = [
     "Capabilities",
@@ -203,7 +203,9 @@ class CardInput:
     def __init__(self, number: str) -> None:
         digits = re.sub(r"[ -]", "", number or "")
         if not luhn_valid(digits):
-            raise PaymentStateError("that is not a valid card number (it fails the Luhn check)")
+            raise PaymentError(
+                "that is not a valid card number (it fails the Luhn check); key it again"
+            )
         self._pan = digits
         brand = next((name for prefix, name in _BRANDS if digits.startswith(prefix)), "CARD")
         self.display = CardDisplay(brand, digits[-4:], digits[:6])

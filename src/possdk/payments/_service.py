@@ -61,18 +61,21 @@ class PaymentService:
     def __init__(
         self,
         store: Store,
-        providers: Iterable[PaymentProvider | LocalProvider],
+        providers: Iterable[tuple[str, PaymentProvider | LocalProvider]],
         builtin_ids: frozenset[str],
     ) -> None:
         self._store = store
         self._providers: dict[str, PaymentProvider | LocalProvider] = {}
         self._builtin = builtin_ids
-        for p in providers:
+        owners: dict[str, str] = {}
+        for plugin, p in providers:
             if p.id in self._providers:
                 raise PluginError(
-                    f"two payment providers use the id {p.id!r}; provider ids must be unique"
+                    f"plugins {owners[p.id]!r} and {plugin!r} both contribute a payment provider "
+                    f"with the id {p.id!r}; provider ids must be unique"
                 )
             self._providers[p.id] = p
+            owners[p.id] = plugin
         self._pending: dict[uuid.UUID, Payment] = {}
         self._results: dict[str, ProviderResult] = {}
 
@@ -103,7 +106,7 @@ class PaymentService:
                 f"register one (see possdk.payments)"
             )
         integrated = [p for p in serving if p.id not in self._builtin]
-        return (integrated or serving)[-1]
+        return (integrated or serving)[0]  # providers come latest-registered first
 
     # ---- taking -----------------------------------------------------------------
 
@@ -282,6 +285,8 @@ class PaymentService:
             payment.kind,
             reference=payment.reference,
             sale_id=payment.sale_id,
+            terminal_id=payment.terminal_id,
+            at=now,
         )
         result = self._call(provider, payment, request)
         if result.outcome is Outcome.DECLINED:
@@ -354,6 +359,7 @@ class PaymentService:
                 reference=reference or None,
                 sale_id=payment.sale_id,
                 terminal_id=payment.terminal_id,
+                at=self._store.clock.now(),
             )
             try:
                 result = provider.status(key)
@@ -436,6 +442,7 @@ class PaymentService:
                 payment.kind,
                 sale_id=payment.sale_id,
                 terminal_id=payment.terminal_id,
+                at=now,
             )
             try:
                 result = provider.call(request)
@@ -642,6 +649,11 @@ class PaymentService:
                 from possdk.storage._codec import dumps
 
                 uow.finish_attempt(f"{payment.id}:sale", dumps(answered), self._store.clock.now())
+
+    def abandon(self, payment_ids: Sequence[uuid.UUID]) -> None:
+        """Stop tracking payments of a voided sale; :meth:`recover` settles them."""
+        for payment_id in payment_ids:
+            self._pending.pop(payment_id, None)
 
     def settled(self, tenders: Sequence[Tender]) -> None:
         """After the sale's transaction committed: forget what is now kept."""

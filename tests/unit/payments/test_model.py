@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from possdk import Money
 from possdk.core import CardDisplay, TenderKind
-from possdk.errors import ConfigurationError, PaymentStateError
+from possdk.errors import ConfigurationError, PaymentError
 from possdk.payments import (
     TRANSITIONS,
     CardInput,
@@ -254,12 +254,12 @@ def test_card_input_refuses_to_be_pickled_or_copied():
 
 @pytest.mark.parametrize("number", ["4111111111111112", "1234", "", "4111 1111 1111 111x"])
 def test_card_input_refuses_what_is_not_a_card_number(number):
-    with pytest.raises(PaymentStateError, match="not a valid card number"):
+    with pytest.raises(PaymentError, match="not a valid card number"):
         CardInput(number)
 
 
 def test_a_refused_card_number_is_not_repeated_in_the_error():
-    with pytest.raises(PaymentStateError) as caught:
+    with pytest.raises(PaymentError) as caught:
         CardInput("4111111111111112")
     assert "4111111111111112" not in str(caught.value)
 
