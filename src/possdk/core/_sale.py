@@ -812,18 +812,17 @@ class Sale:
         limit = None if amount is None else EXACT.abs(self._money(amount, "refund").amount)
         due = EXACT.minus(self.balance_due.amount)
         todo = due if limit is None else min(limit, due)
-        added: list[Tender] = []
+        # First the plan: which original tenders take how much. Nothing moves
+        # until the whole refund is known to be possible.
+        plan: list[tuple[Tender, Decimal]] = []
         if self.original is not None:
             sources = [t for t in reversed(self.original.tenders) if t.payment_id is not None]
             order = [t for t in sources if t.kind is not TenderKind.CASH]
-            order += [t for t in sources if t.kind is TenderKind.CASH]
             for source in order:
                 if todo <= 0:
                     break
                 if wanted is not None and source.kind is not wanted:
                     continue
-                if source.kind is TenderKind.CASH:
-                    break  # cash goes back from this drawer, rounded, below
                 assert source.payment_id is not None
                 reserved = Decimal(0)  # what this return already takes back from it
                 for t in self._tenders:
@@ -831,34 +830,39 @@ class Sale:
                         reserved = EXACT.subtract(reserved, t.amount.amount)
                 left = EXACT.subtract(self._host.refundable(source.payment_id).amount, reserved)
                 take = min(left, todo)
-                if take <= 0:
-                    continue
-                money = Money._make(take, self.currency)
-                self._host.refund_payment(source.payment_id, money, self.id)
-                added.append(
-                    self._add_tender(
-                        Tender(
-                            self._next_tender_no(),
-                            source.kind,
-                            -money,
-                            -money,
-                            Money.zero(self.currency),
-                            Money.zero(self.currency),
-                            reference=source.reference,
-                            payment_id=source.payment_id,
-                            provider=source.provider,
-                            card=source.card,
-                        )
+                if take > 0:
+                    plan.append((source, take))
+                    todo = EXACT.subtract(todo, take)
+        fallback = wanted or TenderKind.CASH  # cash goes back from this drawer, rounded
+        if todo > 0 and fallback is not TenderKind.CASH and fallback not in self._host.refund_kinds:
+            allowed = ", ".join(sorted(k.value for k in self._host.refund_kinds))
+            raise RefundError(
+                f"{Money._make(todo, self.currency)} cannot go back to the receipt's "
+                f"{fallback.value} tenders and {fallback.value} refunds are not allowed here; "
+                f"refund the rest to one of: {allowed}"
+            )
+        added: list[Tender] = []
+        for source, take in plan:
+            assert source.payment_id is not None
+            money = Money._make(take, self.currency)
+            self._host.refund_payment(source.payment_id, money, self.id)
+            added.append(
+                self._add_tender(
+                    Tender(
+                        self._next_tender_no(),
+                        source.kind,
+                        -money,
+                        -money,
+                        Money.zero(self.currency),
+                        Money.zero(self.currency),
+                        reference=source.reference,
+                        payment_id=source.payment_id,
+                        provider=source.provider,
+                        card=source.card,
                     )
                 )
-                todo = EXACT.subtract(todo, take)
+            )
         if todo > 0:
-            fallback = wanted or TenderKind.CASH
-            if fallback is not TenderKind.CASH and fallback not in self._host.refund_kinds:
-                raise RefundError(
-                    f"{Money._make(todo, self.currency)} is left to refund and "
-                    f"{fallback.value} refunds are not allowed here; refund it in cash"
-                )
             offered = None if limit is None else Money._make(EXACT.minus(todo), self.currency)
             added.append(self.pay(fallback, offered, reference=reference))
         return tuple(added)
