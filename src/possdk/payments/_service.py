@@ -78,6 +78,7 @@ class PaymentService:
             owners[p.id] = plugin
         self._pending: dict[uuid.UUID, Payment] = {}
         self._results: dict[str, ProviderResult] = {}
+        self._unsaved: set[uuid.UUID] = set()  # local payments not written to the store yet
 
     # ---- providers --------------------------------------------------------------
 
@@ -196,6 +197,7 @@ class PaymentService:
                 card=result.card or payment.card,
             )
             self._pending[kept.id] = kept
+            self._unsaved.add(kept.id)
             return attrs.evolve(
                 tender,
                 payment_id=kept.id,
@@ -643,7 +645,9 @@ class PaymentService:
                 )
             elif local and not refund_of_original:
                 provider.settle(request, uow)  # type: ignore[union-attr]
-            uow.put_payment(payment)
+            # A payment only this process knew (cash, a gift card...) is new to the store.
+            uow.put_payment(payment, new=payment.id in self._unsaved)
+            self._unsaved.discard(payment.id)
             answered = self._results.get(f"{payment.id}:sale")
             if answered is not None and not local:  # keep the provider's answer with its key
                 from possdk.storage._codec import dumps

@@ -163,8 +163,8 @@ class UnitOfWork(Protocol):
 
     # ---- payments ----------------------------------------------------------------------
 
-    def put_payment(self, payment: Payment) -> None:
-        """Insert or update a payment."""
+    def put_payment(self, payment: Payment, *, new: bool = False) -> None:
+        """Insert or update a payment (``new``: known not to be kept yet)."""
         ...
 
     def payment(self, payment_id: uuid.UUID) -> Payment | None:

@@ -378,11 +378,14 @@ class _Raw:
 
     def time(self, value: datetime) -> Any:
         """An aware datetime as the column stores it."""
-        return t.UTCDateTime().process_bind_param(value, _SQLITE if self.sqlite else _PG)
+        return _UTC.process_bind_param(value, _SQLITE if self.sqlite else _PG)
 
     def flag(self, value: bool) -> Any:
         """A boolean as the column stores it."""
         return int(value) if self.sqlite else value
+
+
+_UTC = t.UTCDateTime()  # one instance: building a SQLAlchemy type costs more than using it
 
 
 class _DialectName:
@@ -400,6 +403,15 @@ def _raw(dialect: str) -> _Raw:
     if raw is None:
         raw = _RAW[dialect] = _Raw(dialect)
     return raw
+
+
+_UPDATE_PAYMENT = (
+    "UPDATE payments SET sale_id = ?, terminal_id = ?, provider = ?, kind = ?, status = ?, "
+    "currency = ?, requested_minor = ?, approved_minor = ?, captured_minor = ?, "
+    "refunded_minor = ?, reference = ?, card_brand = ?, card_first6 = ?, card_last4 = ?, "
+    "decline_code = ?, decline_message = ?, offline = ?, forwarded_at = ?, exception = ?, "
+    "created_at = ?, updated_at = ? WHERE id = ?"
+)
 
 
 class SqlUnitOfWork:
@@ -648,7 +660,7 @@ class SqlUnitOfWork:
         row = cur.fetchone()
         if row is None:
             return None
-        as_time = t.UTCDateTime().process_result_value
+        as_time = _UTC.process_result_value
         dialect = _SQLITE if raw.sqlite else _PG
         opened = as_time(row[5], dialect)
         assert opened is not None
@@ -897,8 +909,8 @@ class SqlUnitOfWork:
         "created_at, updated_at"
     )
 
-    def put_payment(self, payment: Any) -> None:
-        """Insert or update a payment."""
+    def put_payment(self, payment: Any, *, new: bool = False) -> None:
+        """Insert or update a payment (``new``: known not to be kept yet, insert at once)."""
         raw, cur = self.raw, self.cursor
         card = payment.card
         values = (
@@ -924,19 +936,17 @@ class SqlUnitOfWork:
             raw.time(payment.created_at),
             raw.time(payment.updated_at),
         )
-        cols = self._PAYMENT_COLS.split(", ")[1:]
-        cur.execute(
-            raw.sql(f"UPDATE payments SET {', '.join(c + ' = ?' for c in cols)} WHERE id = ?"),
-            (*values, raw.uuid(payment.id)),
-        )
-        if cur.rowcount == 0:
-            cur.execute(raw.inserts["payments"], (raw.uuid(payment.id), *values))
+        if not new:
+            cur.execute(raw.sql(_UPDATE_PAYMENT), (*values, raw.uuid(payment.id)))
+            if cur.rowcount:
+                return
+        cur.execute(raw.inserts["payments"], (raw.uuid(payment.id), *values))
 
     def _payment(self, row: Any) -> Any:
         from possdk.core import CardDisplay, TenderKind
         from possdk.payments._model import Payment, PaymentStatus
 
-        as_time = t.UTCDateTime().process_result_value
+        as_time = _UTC.process_result_value
         dialect = _SQLITE if self.raw.sqlite else _PG
         code = row[6]
 
