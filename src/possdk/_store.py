@@ -135,6 +135,8 @@ class Settings:
         converter=frozenset,
     )
     """Tender kinds a refund may go to when it cannot go back to the tender that paid."""
+    auto_reorder: bool = False
+    """Create draft purchase orders by themselves when stock falls to a reorder point."""
 
 
 class Register:
@@ -249,6 +251,10 @@ class Store:
                 contributed.append((impl.plugin_name, provider))
         self.payments = PaymentService(self, contributed, BUILTIN_IDS)
         """Payments: providers, voids, refunds, the offline queue, recovery."""
+        from possdk.inventory._service import Inventory
+
+        self.inventory = Inventory(self)
+        """Stock: locations, the ledger, reordering, purchase orders, transfers, counts."""
 
     # ---- opening ---------------------------------------------------------------
 
@@ -493,6 +499,8 @@ class Store:
         """Move a tender's money through its provider (``store.payments``)."""
         from possdk.payments._model import CardInput
 
+        if not sale.tenders and not sale.is_return:
+            self.inventory._check_sale(sale)  # a blocked item stops the sale before money moves
         if card is not None and not isinstance(card, CardInput):
             card = CardInput(str(card))  # masked at once; the number is never kept
         if tender.reference:
@@ -570,9 +578,11 @@ class Store:
     def commit(self, session: RegisterSession, event: Event) -> Event:
         """Keep one business operation in one transaction, then tell the plugins."""
         self._pending_totals.clear()
+        self.inventory._crossings.clear()
         kept: Event = self.backend.run(lambda uow: self._apply(uow, session, event))
         for sid, text, totals in self._pending_totals[-1:]:  # the attempt that committed
             self._totals_cache[sid] = (text, totals)
+        self.inventory._after_commit()
         if isinstance(kept, (SaleCompleted, ReturnCompleted, SaleVoided)):
             tenders = kept.tenders if isinstance(kept, SaleVoided) else kept.receipt.tenders
             self.payments.settled(tenders)
@@ -658,6 +668,7 @@ class Store:
             self.payments.settle(
                 uow, receipt.tenders, sale_id=receipt.sale_id, terminal_id=receipt.register_id
             )
+            self.inventory._apply_receipt(uow, receipt)  # its stock moves with it, or not at all
             data = unstructure(event)
             document = canonical(data["receipt"])
             uow.insert_receipt(receipt, document)

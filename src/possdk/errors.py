@@ -40,6 +40,10 @@ Third-party errors are wrapped with ``raise ... from``.
      |    +-- OfflineLimitError
      |    +-- AccountError
      |    +-- RefundError
+     +-- InventoryError (also ValueError)
+     |    +-- InsufficientStockError
+     |    +-- StockDocumentError
+     |    +-- CsvImportError
      +-- PluginError
 """
 
@@ -52,13 +56,16 @@ __all__ = [
     "AllocationError",
     "CatalogError",
     "ConfigurationError",
+    "CsvImportError",
     "CurrencyMismatchError",
     "DuplicateProductError",
     "IdempotencyError",
+    "InsufficientStockError",
     "InvalidAmountError",
     "InvalidBarcodeError",
     "InvalidDiscountError",
     "InvalidQuantityError",
+    "InventoryError",
     "LineNotFoundError",
     "MoneyError",
     "OfflineLimitError",
@@ -79,6 +86,7 @@ __all__ = [
     "SaleError",
     "SaleStateError",
     "SchemaVersionError",
+    "StockDocumentError",
     "StorageError",
     "TaxError",
     "TenderError",
@@ -317,6 +325,52 @@ class AccountError(PaymentError):
 
 class RefundError(PaymentError):
     """A refund asks for more than was captured, or a tender that cannot refund."""
+
+
+# ---- inventory -----------------------------------------------------------------
+
+
+class InventoryError(PossdkError, ValueError):
+    """A stock operation names an unknown item or location, or a quantity that cannot be."""
+
+
+class InsufficientStockError(InventoryError):
+    """An item whose negative-stock policy is "block" does not have enough available.
+
+    Nothing was moved: the sale (or transfer, or reservation) stays as it was.
+    """
+
+    def __init__(self, sku: str, location_id: str, wanted: Any, available: Any) -> None:
+        super().__init__(
+            f"{sku!r} at {location_id!r}: {wanted} wanted, {available} available and the item "
+            f"may not go below zero; take the line off, sell less, or receive stock first"
+        )
+        self.sku, self.location_id, self.wanted, self.available = (
+            sku,
+            location_id,
+            wanted,
+            available,
+        )
+
+
+class StockDocumentError(InventoryError):
+    """A purchase order, transfer or count cannot do this in its current status."""
+
+
+class CsvImportError(InventoryError):
+    """A CSV file has bad rows; nothing of it was imported.
+
+    ``problems`` lists every bad row as ``(line, column, message)``.
+    """
+
+    def __init__(self, what: str, problems: list[tuple[int, str, str]]) -> None:
+        shown = "; ".join(f"line {ln}, {col}: {msg}" for ln, col, msg in problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        super().__init__(
+            f"{what}: {len(problems)} bad row(s), nothing imported: {shown}{more}; "
+            f"fix the file and import it again"
+        )
+        self.problems = problems
 
 
 # ---- plugins -------------------------------------------------------------------

@@ -28,6 +28,7 @@ HOOKSPEC_MODULES = (
     "possdk.core.hookspecs",
     "possdk.storage.hookspecs",
     "possdk.payments.hookspecs",
+    "possdk.inventory.hookspecs",
 )
 
 BUILTIN_PLUGINS = (

@@ -89,7 +89,7 @@ class LineChanged(SaleEvent):
     before: SaleLine
     after: SaleLine
     change: str
-    """``"quantity"``, ``"price"``, ``"discount"`` or ``"note"``."""
+    """``"quantity"``, ``"price"``, ``"discount"``, ``"note"`` or ``"damaged"``."""
 
 
 @attrs.frozen(kw_only=True)

@@ -169,6 +169,8 @@ class SaleLine:
     """For a return line, the fixed amounts it refunds."""
     quantity_decimals: int | None = None
     """Decimal places a quantity may have (from the product); None: the unit's default."""
+    damaged: bool = False
+    """For a return line: the goods came back damaged (not back on the shelf)."""
 
     @property
     def is_return(self) -> bool:

@@ -616,8 +616,18 @@ class Sale:
 
     # ---- returns -------------------------------------------------------------
 
-    def return_line(self, line_no: int, quantity: Decimal | int | str | None = None) -> SaleLine:
+    def return_line(
+        self,
+        line_no: int,
+        quantity: Decimal | int | str | None = None,
+        *,
+        damaged: bool = False,
+    ) -> SaleLine:
         """Give back (part of) a line of the original receipt.
+
+        ``damaged=True`` says the goods came back damaged: the inventory puts
+        them in the location's damaged-goods location (or writes them off),
+        not back on the shelf.
 
         Refunds what that quantity was charged, after discounts and with its
         tax. Shares are rounded on the running total returned so far (returning
@@ -678,11 +688,22 @@ class Sale:
             return_of=ReturnOf(original.sale_id, original.number, line_no),
             refund=refund,
             quantity_decimals=priced.line.quantity_decimals,
+            damaged=damaged,
         )
         self._lines.append(line)
         self._changed()
         self._emit(LineAdded, line=line)
         return line
+
+    def mark_damaged(self, line_no: int, damaged: bool = True) -> SaleLine:
+        """Say a return line's goods came back damaged (or, with False, that they did not)."""
+        self._require(_MUTABLE, "mark a line of")
+        line = self._line(line_no)
+        if not line.is_return:
+            raise SaleStateError(
+                self.id, self._state, "mark damaged", f"line {line_no} is not a return line"
+            )
+        return self._replace(line, attrs.evolve(line, damaged=damaged), "damaged")
 
     # ---- tenders -------------------------------------------------------------
 

@@ -10,7 +10,7 @@ and is found through the ``possdk_storage_backend`` hook.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
@@ -19,11 +19,21 @@ from typing import Protocol, TypeVar
 import attrs
 
 from possdk.core import Operator, Product, Receipt, TaxCategory
+from possdk.inventory._model import (
+    CountLine,
+    Location,
+    Movement,
+    Reservation,
+    StockItem,
+    StockLevel,
+    Supplier,
+    SupplierItem,
+)
 from possdk.payments._model import Payment
 from possdk.storage._journal import JournalEntry
 from possdk.storage._url import StoreURL
 
-__all__ = ["SessionRow", "StorageBackend", "UnitOfWork"]
+__all__ = ["SessionRow", "StockUnitOfWork", "StorageBackend", "UnitOfWork"]
 
 T = TypeVar("T")
 
@@ -46,7 +56,184 @@ class SessionRow:
     """The Z report, canonical JSON, once closed."""
 
 
-class UnitOfWork(Protocol):
+class StockUnitOfWork(Protocol):
+    """The inventory's part of a unit of work: locations, the ledger, levels, documents."""
+
+    def put_location(self, location: Location) -> None:
+        """Insert or replace a location."""
+        ...
+
+    def locations(self) -> list[Location]:
+        """Every location, by id."""
+        ...
+
+    def register_location(self, register_id: str) -> str | None:
+        """Where a register sells from (None: the default location)."""
+        ...
+
+    def set_register_location(self, register_id: str, location_id: str | None) -> None:
+        """Make a register sell from a location."""
+        ...
+
+    def stock_items(
+        self, skus: Collection[str] | None = None, *, lock: bool = False
+    ) -> dict[str, StockItem]:
+        """Items' stock rules (only items that have one kept); all with None."""
+        ...
+
+    def put_stock_item(self, item: StockItem) -> None:
+        """Insert or replace an item's stock rules and costs."""
+        ...
+
+    def move_stock(self, moves: Sequence[Movement]) -> list[StockLevel]:
+        """Append movements and add them to the levels (locked until commit); the new levels."""
+        ...
+
+    def set_low(self, sku: str, location_id: str, low: bool) -> None:
+        """Mark a level as at or below its reorder point, or re-armed."""
+        ...
+
+    def stock_level(self, sku: str, location_id: str, *, lock: bool = False) -> StockLevel | None:
+        """One item's level at one location."""
+        ...
+
+    def stock_levels(
+        self,
+        *,
+        sku: str | None = None,
+        location_id: str | None = None,
+        skus: Collection[str] | None = None,
+    ) -> list[StockLevel]:
+        """Levels by (sku, location), filtered."""
+        ...
+
+    def on_hand_total(self, sku: str) -> Decimal:
+        """An item's on hand over every location."""
+        ...
+
+    def ledger_on_hand(self, location_id: str | None = None) -> dict[tuple[str, str], Decimal]:
+        """On hand per (sku, location) summed from the movements."""
+        ...
+
+    def movements(
+        self,
+        *,
+        sku: str | None = None,
+        location_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        document_id: uuid.UUID | None = None,
+    ) -> Iterator[Movement]:
+        """Movements oldest first, filtered."""
+        ...
+
+    def net_sold(self, location_id: str, since: datetime, until: datetime) -> dict[str, Decimal]:
+        """Sold minus returned per item at a location in ``[since, until)``."""
+        ...
+
+    def add_reserved(self, sku: str, location_id: str, delta: Decimal) -> StockLevel:
+        """Change a level's reserved quantity; the level after."""
+        ...
+
+    def put_reservation(self, reservation: Reservation) -> None:
+        """Keep a new reservation."""
+        ...
+
+    def reservation(self, reservation_id: uuid.UUID, *, lock: bool = False) -> Reservation | None:
+        """An open reservation."""
+        ...
+
+    def release_reservation(self, reservation_id: uuid.UUID, at: datetime) -> None:
+        """Mark a reservation released."""
+        ...
+
+    def open_reservations(self) -> list[Reservation]:
+        """Reservations not released."""
+        ...
+
+    def put_reorder_rule(
+        self,
+        sku: str,
+        location_id: str,
+        rule: str | None,
+        reorder_point: Decimal | None,
+        order_up_to: Decimal | None,
+        low: bool,
+    ) -> None:
+        """Keep (or drop) a rule and set the level's points."""
+        ...
+
+    def set_points(
+        self,
+        sku: str,
+        location_id: str,
+        reorder_point: Decimal | None,
+        order_up_to: Decimal | None,
+        low: bool,
+    ) -> None:
+        """Set a level's reorder point and order-up-to level."""
+        ...
+
+    def reorder_rules(self) -> list[tuple[str, str, str]]:
+        """Every rule: (sku, location, rule JSON)."""
+        ...
+
+    def put_supplier(self, supplier: Supplier) -> None:
+        """Insert or replace a supplier."""
+        ...
+
+    def suppliers(self) -> list[Supplier]:
+        """Every supplier."""
+        ...
+
+    def put_supplier_item(self, item: SupplierItem) -> None:
+        """Insert or replace a supplier item."""
+        ...
+
+    def supplier_items(
+        self, *, sku: str | None = None, supplier_id: str | None = None
+    ) -> list[SupplierItem]:
+        """Supplier items, filtered."""
+        ...
+
+    def next_counter(self, name: str) -> int:
+        """Take the next number of a named counter."""
+        ...
+
+    def put_stock_document(
+        self,
+        *,
+        kind: str,
+        id: uuid.UUID,
+        number: str,
+        status: str,
+        location_id: str,
+        created_at: datetime,
+        updated_at: datetime,
+        body: str,
+        new: bool,
+    ) -> None:
+        """Insert or update a purchase order, transfer or count."""
+        ...
+
+    def stock_document(self, kind: str, ref: uuid.UUID | str, *, lock: bool = False) -> str | None:
+        """A document's JSON by id or number."""
+        ...
+
+    def stock_documents(self, kind: str, statuses: Collection[str] | None = None) -> list[str]:
+        """Documents' JSON of one kind, oldest first."""
+        ...
+
+    def put_count_line(self, count_id: uuid.UUID, line: CountLine) -> None:
+        """Insert or replace a counted quantity."""
+        ...
+
+    def count_lines(self, count_id: uuid.UUID, *, sku: str | None = None) -> list[CountLine]:
+        """What a count has counted."""
+        ...
+
+
+class UnitOfWork(StockUnitOfWork, Protocol):
     """One transaction's view of the store; rolls back unless committed."""
 
     def commit(self) -> None:

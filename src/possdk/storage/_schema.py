@@ -19,7 +19,7 @@ __all__ = ["SCHEMA_REVISION", "UTCDateTime", "metadata"]
 
 # The Alembic revision this code expects. Opening an older database asks the
 # user to run `possdk db upgrade`; a newer one is refused.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -109,6 +109,7 @@ registers = sa.Table(
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("receipt_count", sa.Integer, nullable=False),
     sa.Column("z_count", sa.Integer, nullable=False),
+    sa.Column("location_id", sa.String(64), nullable=True),  # where it sells from; None: main
 )
 
 register_sessions = sa.Table(
@@ -307,4 +308,132 @@ account_entries = sa.Table(
     sa.Column("balance_minor", sa.BigInteger, nullable=False),
     sa.Column("payment_id", Uuid, nullable=True),
     sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# ---- inventory -------------------------------------------------------------------
+
+DEFAULT_LOCATION = ("main", "Main", "store")
+"""The location every store starts with (id, name, kind); inserted with the schema."""
+
+locations = sa.Table(
+    "locations",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("damaged_to", sa.String(64), nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+)
+
+stock_items = sa.Table(
+    "stock_items",
+    metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("tracked", sa.Boolean, nullable=False),
+    sa.Column("negative", sa.String(8), nullable=False),  # allow | warn | block
+    sa.Column("average_cost", sa.String(40), nullable=True),  # exact decimal text
+    sa.Column("last_cost", sa.String(40), nullable=True),
+)
+
+stock_levels = sa.Table(
+    "stock_levels",
+    metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("location_id", sa.String(64), primary_key=True),
+    sa.Column("on_hand_micro", sa.BigInteger, nullable=False),  # a cache of the ledger's sum
+    sa.Column("reserved_micro", sa.BigInteger, nullable=False),
+    sa.Column("reorder_point_micro", sa.BigInteger, nullable=True),
+    sa.Column("order_up_to_micro", sa.BigInteger, nullable=True),
+    sa.Column("low", sa.Boolean, nullable=False),  # crossed the reorder point, not re-armed yet
+    sa.CheckConstraint("reserved_micro >= 0", name="ck_stock_levels_reserved_not_negative"),
+)
+
+stock_movements = sa.Table(
+    "stock_movements",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("location_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("quantity_micro", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(64), nullable=False),
+    sa.Column("document_id", Uuid, nullable=True),
+    sa.Column("line_no", sa.Integer, nullable=True),
+    sa.Column("unit_cost", sa.String(40), nullable=True),
+    sa.Column("note", sa.String(200), nullable=False),
+    sa.Index("ix_stock_movements_item", "sku", "location_id", "at"),
+    sa.Index("ix_stock_movements_document", "document_id"),
+)
+
+stock_reservations = sa.Table(
+    "stock_reservations",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("location_id", sa.String(64), nullable=False),
+    sa.Column("quantity_micro", sa.BigInteger, nullable=False),
+    sa.Column("reference", sa.String(64), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("released_at", UTCDateTime, nullable=True),
+)
+
+reorder_rules = sa.Table(
+    "reorder_rules",
+    metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("location_id", sa.String(64), primary_key=True),
+    sa.Column("rule", sa.Text, nullable=False),  # canonical JSON of the ReorderRule
+)
+
+suppliers = sa.Table(
+    "suppliers",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("contact", sa.String(200), nullable=False),
+)
+
+supplier_items = sa.Table(
+    "supplier_items",
+    metadata,
+    sa.Column("supplier_id", sa.String(64), sa.ForeignKey("suppliers.id"), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("supplier_code", sa.String(64), nullable=False),
+    sa.Column("unit_cost", sa.String(40), nullable=True),
+    sa.Column("pack_micro", sa.BigInteger, nullable=False),
+    sa.Column("min_order_micro", sa.BigInteger, nullable=False),
+    sa.Column("preferred", sa.Boolean, nullable=False),
+)
+
+stock_documents = sa.Table(
+    "stock_documents",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # purchase_order | transfer | count
+    sa.Column("number", sa.String(32), nullable=False, unique=True),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("location_id", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # canonical JSON of the document
+    sa.Index("ix_stock_documents_kind_status", "kind", "status"),
+)
+
+stock_count_lines = sa.Table(
+    "stock_count_lines",
+    metadata,
+    sa.Column("count_id", Uuid, sa.ForeignKey("stock_documents.id"), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("counted_micro", sa.BigInteger, nullable=False),
+    sa.Column("book_micro", sa.BigInteger, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+counters = sa.Table(
+    "counters",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
 )

@@ -39,6 +39,7 @@ from possdk.storage import _schema as t
 from possdk.storage._backend import SessionRow
 from possdk.storage._codec import canonical, structure, unstructure
 from possdk.storage._journal import JournalEntry
+from possdk.storage._sql_stock import StockRepository, from_micro, micro
 from possdk.storage._url import StoreURL
 
 __all__ = ["SqlBackend", "SqlUnitOfWork"]
@@ -52,7 +53,7 @@ BUSY_TIMEOUT_S = 10.0
 RETRIES = 8
 TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 _BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED"}
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")  # in order; the last is SCHEMA_REVISION
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")  # in order; the last is SCHEMA_REVISION
 _COMPILED: dict[str, Any] = {
     "sqlite": sa.util.LRUCache(2000),
     "postgresql": sa.util.LRUCache(2000),
@@ -295,6 +296,12 @@ class SqlBackend:
             if uow.conn.dialect.name == "postgresql":
                 uow.conn.execute(sa.text("SELECT pg_advisory_xact_lock(7307736371)"))
             t.metadata.create_all(uow.conn, checkfirst=True)
+            location_id, name, kind = t.DEFAULT_LOCATION
+            _insert_ignore(
+                uow.conn,
+                t.locations,
+                {"id": location_id, "name": name, "kind": kind, "active": True},
+            )
             uow.conn.execute(
                 sa.text(
                     "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, "
@@ -330,18 +337,8 @@ def _minor(money: Money) -> int:
     return money.minor
 
 
-def _micro(quantity: Decimal) -> int:
-    scaled = quantity.scaleb(6, context=EXACT)
-    if scaled != scaled.to_integral_value(context=EXACT):
-        raise StorageError(f"quantity {quantity} has more than 6 decimals")
-    return int(scaled)
-
-
-def _from_micro(micro: int) -> Decimal:
-    """Millionths back to a quantity, without trailing zeros: 3000000 -> 3, 1500 -> 0.0015."""
-    if micro % 1_000_000 == 0:
-        return Decimal(micro // 1_000_000)
-    return Decimal(micro).scaleb(-6, context=EXACT).normalize(EXACT)
+_micro = micro
+_from_micro = from_micro
 
 
 class _Raw:
@@ -414,7 +411,7 @@ _UPDATE_PAYMENT = (
 )
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(StockRepository):
     """One SQL transaction with the repositories the Store needs."""
 
     def __init__(self, conn: Connection, backend: SqlBackend) -> None:
