@@ -671,7 +671,7 @@ class CountResult:
 
     def as_text(self, width: int = 42) -> str:
         """The variance report as plain text."""
-        rows = [f"Count {self.count.number} at {self.count.location_id}".center(width)]
+        rows = [f"Count {self.count.number} at {self.count.location_id}".center(width).rstrip()]
         rows.append("-" * width)
         for v in self.lines:
             value = "" if v.value is None else format(v.value.amount, "f")
@@ -686,13 +686,20 @@ class CountResult:
         return "\n".join(rows)
 
 
+def plain(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros and never in exponent form: 20.000 -> 20, 1.500 -> 1.5."""
+    if value == value.to_integral_value(context=EXACT):
+        return value.quantize(Decimal(1), context=EXACT)
+    return value.normalize(EXACT)
+
+
 def _q(value: Decimal) -> str:
-    return format(value.normalize(EXACT), "f") if value else "0"
+    return format(plain(value), "f") if value else "0"
 
 
 def _signed(value: Decimal) -> str:
     text = _q(value)
-    return text if value < 0 else f"+{text}"
+    return text if value <= 0 else f"+{text}"
 
 
 @attrs.frozen

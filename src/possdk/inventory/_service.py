@@ -25,6 +25,7 @@ from possdk.errors import (
     InventoryError,
     StockDocumentError,
 )
+from possdk.inventory import _csv
 from possdk.inventory._model import (
     DEFAULT_LOCATION,
     AdjustmentReason,
@@ -56,6 +57,7 @@ from possdk.inventory._model import (
     TransferLine,
     TransferStatus,
     ValuationLine,
+    plain,
 )
 
 if TYPE_CHECKING:
@@ -173,7 +175,9 @@ class Inventory:
         knew its cost); receipts update it from then on.
         """
         self._store.catalog.get(sku)
-        rule = NegativeStock(negative) if isinstance(negative, str) else negative
+        if tracked is not None and not isinstance(tracked, bool):
+            raise InventoryError(f"tracked must be True or False, got {tracked!r}")
+        rule = None if negative is None else _enum(NegativeStock, negative, "negative")
 
         def work(uow: UnitOfWork) -> StockItem:
             item = uow.stock_items([sku], lock=True).get(sku) or StockItem(sku)
@@ -334,57 +338,40 @@ class Inventory:
         at = receipt.completed_at
         new_id = self._store.ids.new
         damaged_to: str | bool | None = False  # not looked up yet
+        reference, document = receipt.number, receipt.sale_id
         moves: list[Movement] = []
         for ln in lines:
             quantity = EXACT.minus(ln.quantity)
             item = items.get(ln.sku)
             cost = item.average_cost if item is not None else None
             kind = MovementKind.RETURN if quantity > 0 else MovementKind.SALE
-
-            def move(
-                where: str,
-                kind: MovementKind,
-                qty: Decimal,
-                reason: str = "",
-                note: str = "",
-                ln: Any = ln,
-                cost: Decimal | None = cost,
-            ) -> Movement:
-                return Movement(
-                    new_id(at),
-                    at,
-                    ln.sku,
-                    where,
-                    kind,
-                    qty,
-                    reason,
-                    receipt.number,
-                    receipt.sale_id,
-                    ln.line_no,
-                    cost,
-                    note,
+            if not (ln.damaged and quantity > 0):
+                moves.append(
+                    Movement(
+                        new_id(at), at, ln.sku, location, kind, quantity, "",
+                        reference, document, ln.line_no, cost, "",
+                    )
+                )  # fmt: skip
+                continue
+            if damaged_to is False:
+                damaged_to = next(
+                    (loc.damaged_to for loc in uow.locations() if loc.id == location), None
                 )
-
-            if ln.damaged and quantity > 0:
-                if damaged_to is False:
-                    damaged_to = next(
-                        (loc.damaged_to for loc in uow.locations() if loc.id == location), None
+            where = damaged_to if isinstance(damaged_to, str) else location
+            moves.append(
+                Movement(
+                    new_id(at), at, ln.sku, where, kind, quantity, "damaged",
+                    reference, document, ln.line_no, cost, "",
+                )
+            )  # fmt: skip
+            if not isinstance(damaged_to, str):  # nowhere for damaged goods: written off at once
+                moves.append(
+                    Movement(
+                        new_id(at), at, ln.sku, location, MovementKind.ADJUSTMENT,
+                        EXACT.minus(quantity), AdjustmentReason.DAMAGE.value,
+                        reference, document, ln.line_no, cost, "returned damaged",
                     )
-                if isinstance(damaged_to, str):
-                    moves.append(move(damaged_to, kind, quantity, "damaged"))
-                else:  # nowhere for damaged goods: back in, and written off at once
-                    moves.append(move(location, kind, quantity, "damaged"))
-                    moves.append(
-                        move(
-                            location,
-                            MovementKind.ADJUSTMENT,
-                            EXACT.minus(quantity),
-                            AdjustmentReason.DAMAGE.value,
-                            "returned damaged",
-                        )
-                    )
-            else:
-                moves.append(move(location, kind, quantity))
+                )  # fmt: skip
         self._move(uow, moves, items)
 
     def _move(
@@ -606,6 +593,9 @@ class Inventory:
         A velocity rule is computed at once from the sales so far.
         """
         self._store.catalog.get(sku)
+        if rule is not None and rule.method is ReorderMethod.FIXED:
+            for value in (rule.reorder_point, rule.order_up_to):
+                self._quantity(sku, value, zero=True)  # in the item's unit, like any quantity
         loc = self._active_location(location)
         now = self._store.clock.now()
 
@@ -657,6 +647,9 @@ class Inventory:
 
     def velocity(self, sku: str, *, days: int, location: str | None = None) -> Decimal:
         """Net quantity sold per day over the last ``days`` (sales minus returns)."""
+        self._store.catalog.get(sku)
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            raise InventoryError(f"days must be a whole number of at least 1, got {days!r}")
         loc = location or DEFAULT_LOCATION
         now = self._store.clock.now()
         sold = self._store._read(
@@ -684,8 +677,8 @@ class Inventory:
         cover = DIV.multiply(daily, Decimal(rule.lead_time_days + rule.review_days))
         up_to = DIV.add(cover, rule.safety_stock)
         return (
-            quantize(point, step, RoundingMode.CEILING).normalize(EXACT),
-            quantize(up_to, step, RoundingMode.CEILING).normalize(EXACT),
+            plain(quantize(point, step, RoundingMode.CEILING)),
+            plain(quantize(up_to, step, RoundingMode.CEILING)),
         )
 
     def suggest_orders(
@@ -799,6 +792,8 @@ class Inventory:
                                 s.supplier_code,
                             )
                         )
+                if tuple(lines) == po.lines:
+                    return po  # already covers the suggestion: nothing to write or journal
                 po = attrs.evolve(po, lines=tuple(lines))
                 self._save_order(uow, po, now, "PurchaseOrderChanged")
                 return po
@@ -1181,7 +1176,7 @@ class Inventory:
                 EXACT.multiply(before, item.average_cost), EXACT.multiply(quantity, cost)
             )
             average = DIV.divide(value, EXACT.add(before, quantity))
-        average = quantize(average, COST_QUANTUM, RoundingMode.HALF_EVEN).normalize(EXACT)
+        average = plain(quantize(average, COST_QUANTUM, RoundingMode.HALF_EVEN))
         uow.put_stock_item(attrs.evolve(item, average_cost=average, last_cost=cost))
 
     # ---- transfers -------------------------------------------------------------------
@@ -1391,6 +1386,9 @@ class Inventory:
                     counted = EXACT.add(before[0].counted, qty)
             line = CountLine(sku, counted, book, self._store.clock.now())
             uow.put_count_line(count.id, line)
+            # Journaled like every other stock operation: a counted quantity rewritten
+            # before finishing leaves a trace.
+            self._journaled(uow, "StockCounted", {"count": count.number, "line": line})
             return line
 
         return self._run(work)
@@ -1598,6 +1596,87 @@ class Inventory:
 
         return self._store._read(read)
 
+    # ---- import and export (CSV) -------------------------------------------------------
+
+    def import_items(self, source: _csv.CsvSource) -> int:
+        """Set items' stock rules from CSV; the number of rows imported.
+
+        Columns: ``sku,tracked,negative_stock,average_cost``. ``tracked`` is
+        yes/no (true/false, 1/0), ``negative_stock`` allow/warn/block,
+        ``average_cost`` a decimal cost per unit; only ``sku`` is required,
+        and a column left out or a cell left empty keeps that rule as it is.
+        ``source`` is a path, an open file or the CSV text (UTF-8, comma
+        separated, header on line 1).
+
+        Raises:
+            CsvImportError: the file has problems, every one listed in
+                ``problems`` as (line, column, message); nothing was imported.
+        """
+        return _csv.import_items(self, source)
+
+    def export_items(self, path: _csv.CsvPath | None = None) -> str:
+        """Every catalog product's stock rules as CSV text (also written to ``path``, if given).
+
+        Columns: ``sku,tracked,negative_stock,average_cost``; the text
+        imports back with :meth:`import_items`.
+        """
+        return _csv.export_items(self, path)
+
+    def import_levels(self, source: _csv.CsvSource) -> int:
+        """Set stock on hand and fixed reorder rules from CSV; the number of rows imported.
+
+        Columns: ``sku,location,on_hand,reorder_point,order_up_to`` (the
+        last two optional). On hand is set by a ``count`` movement with
+        reason ``"import"`` of the difference, so the ledger stays the
+        truth and importing the same file again writes nothing. Both reorder
+        cells given set a fixed rule; both empty keep the rule as it is.
+        Everything is applied in one transaction with one journal entry.
+
+        Raises:
+            CsvImportError: the file has problems (unknown items or locations,
+                quantities finer than the item's unit, a blocking item below
+                zero, ...), every one listed in ``problems`` as (line, column,
+                message); nothing was imported.
+        """
+        return _csv.import_levels(self, source)
+
+    def export_levels(
+        self, path: _csv.CsvPath | None = None, *, location: str | None = None
+    ) -> str:
+        """Stock levels as CSV text (also written to ``path``, if given), of one location or all.
+
+        Columns: ``sku,location,on_hand,reorder_point,order_up_to``. Levels
+        holding nothing without a fixed reorder rule are left out, and so
+        are the points of velocity rules (they are computed, not set); the
+        text imports back with :meth:`import_levels`.
+        """
+        return _csv.export_levels(self, path, location=location)
+
+    def import_suppliers(self, source: _csv.CsvSource) -> int:
+        """Add or replace suppliers and their items from CSV; the number of rows imported.
+
+        Columns: ``supplier_id,supplier_name,contact,sku,supplier_code,
+        unit_cost,pack_size,min_order,preferred``, one row per supplier item
+        (a supplier without items is a row with an empty ``sku``);
+        ``supplier_id``, ``supplier_name`` and ``sku`` are required columns,
+        the rest default to :class:`SupplierItem`'s defaults. Suppliers and
+        items the file does not name are left as they are.
+
+        Raises:
+            CsvImportError: the file has problems, every one listed in
+                ``problems`` as (line, column, message); nothing was imported.
+        """
+        return _csv.import_suppliers(self, source)
+
+    def export_suppliers(self, path: _csv.CsvPath | None = None) -> str:
+        """Every supplier and its items as CSV text (also written to ``path``, if given).
+
+        Columns: ``supplier_id,supplier_name,contact,sku,supplier_code,
+        unit_cost,pack_size,min_order,preferred``; the text imports back
+        with :meth:`import_suppliers`.
+        """
+        return _csv.export_suppliers(self, path)
+
     # ---- internals -------------------------------------------------------------------
 
     def _run(self, work: Callable[[UnitOfWork], T]) -> T:
@@ -1660,7 +1739,7 @@ class Inventory:
             )
         if abs(qty) > 1_000_000_000:
             raise InventoryError(f"quantity {qty} of {sku!r} is implausibly large; check it")
-        return qty.normalize(EXACT) if qty else ZERO
+        return plain(qty) if qty else ZERO
 
     def _lines(
         self, lines: Mapping[str, QuantityLike] | Iterable[tuple[str, QuantityLike, Any]]
@@ -1718,7 +1797,7 @@ def _order_quantity(need: Decimal, offer: SupplierItem | None) -> Decimal:
     wanted = max(need, minimum)
     packs = DIV.divide(wanted, pack).to_integral_value(rounding=ROUND_CEILING, context=DIV)
     packs = max(packs, Decimal(1))
-    return EXACT.multiply(packs, pack).normalize(EXACT)
+    return plain(EXACT.multiply(packs, pack))
 
 
 def _enum(cls: type[Any], value: Any, what: str) -> Any:
