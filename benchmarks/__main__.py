@@ -5,13 +5,13 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import bench_catalog, bench_commit, bench_pricing, bench_tender
+from benchmarks import bench_catalog, bench_commit, bench_pricing, bench_stock, bench_tender
 
 
 def main() -> None:
     print(f"# possdk benchmarks on Python {platform.python_version()} ({platform.machine()})")
     print("# ratios compare against a floor measured in the same process; best of several runs")
-    for bench in (bench_pricing, bench_catalog, bench_commit, bench_tender):
+    for bench in (bench_pricing, bench_catalog, bench_commit, bench_tender, bench_stock):
         for line in bench.run():
             print(line)
         sys.stdout.flush()

@@ -33,3 +33,35 @@ def spread(fn: Callable[[], object], *, repeat: int = 7, number: int = 1) -> tup
             fn()
         times.append((time.perf_counter() - start) / number)
     return min(times), statistics.median(times)
+
+
+def best_of_each(
+    fns: dict[str, Callable[[], object]],
+    *,
+    repeat: int = 3,
+    check: Callable[[dict[str, object]], None] | None = None,
+) -> dict[str, float]:
+    """The best wall time of each function, in seconds, the runs taking turns.
+
+    Taking turns (and swapping who goes first every round) spreads the
+    machine's drift over both sides. ``check`` gets the first round's results
+    (to prove both sides agree, without a run of their own); later results are
+    dropped before the next clock starts.
+    """
+    best = {name: float("inf") for name in fns}
+    names = list(fns)
+    first: dict[str, object] = {}
+    for r in range(repeat):
+        for name in names if r % 2 == 0 else names[::-1]:
+            gc.collect()
+            start = time.perf_counter()
+            result = fns[name]()
+            spent = time.perf_counter() - start
+            if r == 0:
+                first[name] = result
+            del result
+            best[name] = min(best[name], spent)
+        if check is not None and r == 0:
+            check(first)
+        first.clear()
+    return best

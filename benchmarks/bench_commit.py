@@ -2,10 +2,14 @@
 
 possdk's ``sale.complete()`` against a floor: raw ``sqlite3`` (or raw psycopg)
 writing the same rows in one transaction per sale with the same settings —
-the register's receipt counter, the session's totals, the sale with its
-receipt document, 5 lines, the tax rows, the tender, the journal entry with
-its SHA-256 and the journal head. Sales are rung up before the clock starts;
-only the commit is timed. Goal: possdk >= 0.5x the floor's sales/s.
+the register's receipt counter, the session's totals, the stock (the
+register's location, the items' stock rules, one upsert per item into
+``stock_levels`` returning the new level, one ``stock_movements`` row per
+line), the sale with its receipt document, 5 lines, the tax rows, the tender,
+the journal entry with its SHA-256 and the journal head. (possdk also keeps a
+payment record per tender, which the floor leaves out.) Sales are rung up
+before the clock starts; only the commit is timed. Goal: possdk >= 0.5x the
+floor's sales/s.
 
 ``python -m benchmarks.bench_commit [--sales N] [--postgres URL]``
 """
@@ -140,6 +144,31 @@ def _row_data(i: int) -> dict[str, Any]:
     return {"lines": lines, "total": total}
 
 
+# What possdk writes for a sale's stock: read the register's location and the items'
+# stock rules, add each item's quantity to its level (one upsert returning the new
+# level, in sku order) and append one movement per line.
+STOCK_ITEMS = (
+    "SELECT sku, tracked, negative, average_cost, last_cost FROM stock_items WHERE sku IN "
+)
+REGISTER_LOCATION = "SELECT location_id FROM registers WHERE id = ?"
+UPSERT_LEVEL = (
+    "INSERT INTO stock_levels (sku, location_id, on_hand_micro, reserved_micro, "
+    "reorder_point_micro, order_up_to_micro, low) VALUES (?, ?, ?, 0, NULL, NULL, ?) "
+    "ON CONFLICT (sku, location_id) DO UPDATE SET "
+    "on_hand_micro = stock_levels.on_hand_micro + excluded.on_hand_micro "
+    "RETURNING on_hand_micro, reserved_micro, reorder_point_micro, order_up_to_micro, low"
+)
+INSERT_MOVEMENT = "INSERT INTO stock_movements VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+
+
+def _stock_deltas(data: dict[str, Any]) -> dict[str, int]:
+    """Each item's change in millionths, as the sale moves it."""
+    deltas: dict[str, int] = {}
+    for _, sku, qty, _, _ in data["lines"]:
+        deltas[sku] = deltas.get(sku, 0) - qty * 1_000_000
+    return deltas
+
+
 def floor_sqlite(path: str, synchronous: str, n: int) -> tuple[float, list[float]]:
     """The same rows per sale, through sqlite3, one transaction per sale."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=10)
@@ -147,7 +176,9 @@ def floor_sqlite(path: str, synchronous: str, n: int) -> tuple[float, list[float
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
     session_id = uuid.UUID(int=0x0190000000007000800000000000000 + 1).hex
-    conn.execute("INSERT OR IGNORE INTO registers VALUES ('floor', 0, 0)")
+    conn.execute(
+        "INSERT OR IGNORE INTO registers (id, receipt_count, z_count) VALUES ('floor', 0, 0)"
+    )
     conn.execute(
         "INSERT INTO register_sessions (id, register_id, operator_id, currency, "
         "opening_float_minor, opened_at, totals) VALUES (?, 'floor', 'c', 'UAH', 10000, ?, ?)",
@@ -179,12 +210,38 @@ def floor_sqlite(path: str, synchronous: str, n: int) -> tuple[float, list[float
         conn.execute(
             "UPDATE register_sessions SET totals=? WHERE id=?", (json.dumps(t), session_id)
         )
+        number = f"floor/{count + 1:06d}"
+        deltas = _stock_deltas(data)
+        conn.execute(STOCK_ITEMS + f"({', '.join('?' * len(deltas))})", sorted(deltas)).fetchall()
+        location = _one(conn.execute(REGISTER_LOCATION, ("floor",)).fetchone()) or "main"
+        for sku in sorted(deltas):
+            conn.execute(UPSERT_LEVEL, (sku, location, deltas[sku], 0)).fetchone()
+        conn.executemany(
+            INSERT_MOVEMENT,
+            [
+                (
+                    uuid.uuid4().hex,
+                    at,
+                    sku,
+                    location,
+                    "sale",
+                    -qty * 1_000_000,
+                    "",
+                    number,
+                    sale_id,
+                    no,
+                    None,
+                    "",
+                )
+                for no, sku, qty, _, _ in data["lines"]
+            ],
+        )
         tax = data["total"] // 6
         conn.execute(
             "INSERT INTO sales VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 sale_id,
-                f"floor/{count + 1:06d}",
+                number,
                 "sale",
                 "floor",
                 session_id,
@@ -309,6 +366,10 @@ def run_sqlite(n: int = SALES) -> list[str]:
     return out
 
 
+def _pg(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
 def floor_postgres(url: str, n: int) -> tuple[float, list[float]]:
     """The same rows per sale through raw psycopg, one transaction per sale."""
     import psycopg
@@ -316,7 +377,10 @@ def floor_postgres(url: str, n: int) -> tuple[float, list[float]]:
     conn = psycopg.connect(url)
     session_id = uuid.uuid4()
     with conn.transaction():
-        conn.execute("INSERT INTO registers VALUES ('floor', 0, 0) ON CONFLICT DO NOTHING")
+        conn.execute(
+            "INSERT INTO registers (id, receipt_count, z_count) VALUES ('floor', 0, 0) "
+            "ON CONFLICT DO NOTHING"
+        )
         conn.execute(
             "INSERT INTO register_sessions (id, register_id, operator_id, currency, "
             "opening_float_minor, opened_at, totals) "
@@ -351,12 +415,41 @@ def floor_postgres(url: str, n: int) -> tuple[float, list[float]]:
             conn.execute(
                 "UPDATE register_sessions SET totals=%s WHERE id=%s", (json.dumps(t), session_id)
             )
+            number = f"floor/{count + 1:06d}"
+            deltas = _stock_deltas(data)
+            conn.execute(
+                STOCK_ITEMS + f"({', '.join(['%s'] * len(deltas))})", sorted(deltas)
+            ).fetchall()
+            location = _one(conn.execute(_pg(REGISTER_LOCATION), ("floor",)).fetchone()) or "main"
+            for sku in sorted(deltas):
+                conn.execute(_pg(UPSERT_LEVEL), (sku, location, deltas[sku], False)).fetchone()
+            with conn.cursor() as cur:
+                cur.executemany(
+                    _pg(INSERT_MOVEMENT),
+                    [
+                        (
+                            uuid.uuid4(),
+                            at,
+                            sku,
+                            location,
+                            "sale",
+                            -qty * 1_000_000,
+                            "",
+                            number,
+                            sale_id,
+                            no,
+                            None,
+                            "",
+                        )
+                        for no, sku, qty, _, _ in data["lines"]
+                    ],
+                )
             tax = data["total"] // 6
             conn.execute(
                 "INSERT INTO sales VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                 (
                     sale_id,
-                    f"floor/{count + 1:06d}",
+                    number,
                     "sale",
                     "floor",
                     session_id,

@@ -8,6 +8,7 @@ SQLAlchemy Core.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
@@ -66,13 +67,32 @@ def _cost(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-_UPSERT_LEVEL = (
-    "INSERT INTO stock_levels (sku, location_id, on_hand_micro, reserved_micro, "
-    "reorder_point_micro, order_up_to_micro, low) VALUES (?, ?, ?, 0, NULL, NULL, ?) "
-    "ON CONFLICT (sku, location_id) DO UPDATE SET "
-    "on_hand_micro = stock_levels.on_hand_micro + excluded.on_hand_micro "
-    "RETURNING on_hand_micro, reserved_micro, reorder_point_micro, order_up_to_micro, low"
-)
+_CHUNK = 250  # rows per statement: far below SQLite's 32,766 bound parameters
+
+
+@functools.cache
+def _insert_movements(sqlite: bool, rows: int) -> str:
+    """Append ``rows`` movements in one statement."""
+    mark = "?" if sqlite else "%s"
+    columns = [c.name for c in t.stock_movements.columns]
+    values = ", ".join(["(" + ", ".join([mark] * len(columns)) + ")"] * rows)
+    return f"INSERT INTO stock_movements ({', '.join(columns)}) VALUES {values}"
+
+
+@functools.cache
+def _upsert_levels(sqlite: bool, rows: int) -> str:
+    """Add ``rows`` deltas to their levels (creating them), returning the new levels."""
+    mark = "?" if sqlite else "%s"
+    values = ", ".join([f"({mark}, {mark}, {mark}, 0, NULL, NULL, {mark})"] * rows)
+    return (
+        "INSERT INTO stock_levels (sku, location_id, on_hand_micro, reserved_micro, "
+        f"reorder_point_micro, order_up_to_micro, low) VALUES {values} "
+        "ON CONFLICT (sku, location_id) DO UPDATE SET "
+        "on_hand_micro = stock_levels.on_hand_micro + excluded.on_hand_micro "
+        "RETURNING sku, location_id, on_hand_micro, reserved_micro, reorder_point_micro, "
+        "order_up_to_micro, low"
+    )
+
 
 _LEVEL_COLUMNS = (
     t.stock_levels.c.sku,
@@ -249,32 +269,50 @@ class StockRepository:
         raw, cur = self.raw, self.cursor
         deltas: dict[tuple[str, str], int] = {}
         rows = []
+        # A sale's movements share their time and document: convert each once.
+        times: dict[datetime, Any] = {}
+        documents: dict[uuid.UUID | None, Any] = {}
         for m in moves:
             q = micro(m.quantity)
             key = (m.sku, m.location_id)
             deltas[key] = deltas.get(key, 0) + q
+            at = times.get(m.at)
+            if at is None:
+                at = times[m.at] = raw.time(m.at)
+            if m.document_id in documents:
+                document = documents[m.document_id]
+            else:
+                document = documents[m.document_id] = raw.uuid(m.document_id)
             rows.append(
                 (
                     raw.uuid(m.id),
-                    raw.time(m.at),
+                    at,
                     m.sku,
                     m.location_id,
                     m.kind.value,
                     q,
                     m.reason,
                     m.reference,
-                    raw.uuid(m.document_id),
+                    document,
                     m.line_no,
                     _cost_text(m.unit_cost),
                     m.note,
                 )
             )
-        levels = []
-        upsert = raw.sql(_UPSERT_LEVEL)
+        # One statement upserts every level, in (sku, location) order; RETURNING gives
+        # the new values (in no promised order, so they are matched by key).
+        keys = sorted(deltas)
         low = raw.flag(False)
-        for key in sorted(deltas):
-            cur.execute(upsert, (key[0], key[1], deltas[key], low))
-            on_hand, reserved, point, up_to, is_low = cur.fetchone()
+        found = {}
+        for i in range(0, len(keys), _CHUNK):
+            params: list[Any] = []
+            for key in keys[i : i + _CHUNK]:
+                params += (key[0], key[1], deltas[key], low)
+            cur.execute(_upsert_levels(raw.sqlite, len(params) // 4), params)
+            found.update({(r[0], r[1]): r for r in cur.fetchall()})
+        levels = []
+        for key in keys:
+            _, _, on_hand, reserved, point, up_to, is_low = found[key]
             levels.append(
                 StockLevel(
                     key[0],
@@ -286,7 +324,9 @@ class StockRepository:
                     bool(is_low),
                 )
             )
-        cur.executemany(raw.inserts["stock_movements"], rows)
+        for i in range(0, len(rows), _CHUNK):
+            chunk = rows[i : i + _CHUNK]
+            cur.execute(_insert_movements(raw.sqlite, len(chunk)), [v for r in chunk for v in r])
         return levels
 
     def set_low(self, sku: str, location_id: str, low: bool) -> None:
@@ -386,6 +426,17 @@ class StockRepository:
     def add_reserved(self, sku: str, location_id: str, delta: Decimal) -> StockLevel:
         """Add to (or take from) a level's reserved quantity; the level after."""
         stmt: Any
+        if delta < 0:
+            # Taking back: the level exists (it was reserved). An upsert would check the
+            # negative candidate row against the "reserved >= 0" constraint and fail.
+            c = t.stock_levels.c
+            stmt = (
+                sa.update(t.stock_levels)
+                .where(c.sku == sku, c.location_id == location_id)
+                .values(reserved_micro=c.reserved_micro + micro(delta))
+                .returning(*_LEVEL_COLUMNS)
+            )
+            return _level(self.conn.execute(stmt).one())
         values = {
             "sku": sku,
             "location_id": location_id,

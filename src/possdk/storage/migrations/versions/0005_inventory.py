@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("low", sa.Boolean(), nullable=False),
         sa.CheckConstraint("reserved_micro >= 0", name="ck_stock_levels_reserved_not_negative"),
         sa.PrimaryKeyConstraint("sku", "location_id"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "stock_movements",
@@ -71,6 +72,7 @@ def upgrade() -> None:
         sa.Column("unit_cost", sa.String(length=40), nullable=True),
         sa.Column("note", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         "ix_stock_movements_item", "stock_movements", ["sku", "location_id", "at"], unique=False
