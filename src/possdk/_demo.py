@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from possdk._hooks import hookimpl
 from possdk._store import Settings, Store
 from possdk.core import (
     Action,
@@ -33,6 +34,7 @@ from possdk.core import (
 )
 from possdk.core._decimal import EXACT
 from possdk.errors import PaymentDeclinedError, PermissionDeniedError
+from possdk.inventory import OrderSuggestion, ReorderRule, StockLevel, Supplier, SupplierItem
 from possdk.payments import CardTerminalSimulator, Step
 
 __all__ = ["DemoProfile", "build_store", "run_demo"]
@@ -110,8 +112,47 @@ def _price(value: str, code: str) -> Money:
     return Money(value, code).round(mode=RoundingMode.HALF_UP)
 
 
+class StockWatcher:
+    """A plugin that says when stock runs low, as a buyer's screen would."""
+
+    def __init__(self) -> None:
+        self.out: Callable[[str], None] = print
+
+    @hookimpl
+    def possdk_stock_low(self, level: StockLevel, suggestion: OrderSuggestion | None) -> None:
+        """Print the level that crossed its reorder point and what to order."""
+        self.out(
+            f"--- stock low: {level.sku} at {level.location_id} has {level.available} available "
+            f"(reorder point {level.reorder_point})"
+        )
+        if suggestion is not None:
+            for line in suggestion.lines:
+                cost = "" if line.unit_cost is None else f" at {line.unit_cost} each"
+                self.out(
+                    f"--- suggested order to {suggestion.supplier_id}: {line.quantity} x "
+                    f"{line.sku} ({line.supplier_code}){cost}, to reach {line.order_up_to} "
+                    f"in whole packs"
+                )
+
+
+# What the wholesaler delivers on the first morning (and supplies ever after):
+# sku -> (supplier code, cost per unit, pack size, first order).
+_STOCK = {
+    "COFFEE": ("ZW-COF-250", "121.40", "6", "12"),
+    "BREAD": ("ZW-BRD-01", "19.80", "10", "20"),
+    "MILK": ("ZW-MLK-1L", "27.15", "12", "24"),
+    "CROISSANT": ("ZW-CRS", "21.00", "10", "30"),
+    "WATER": ("ZW-WTR-15", "13.20", "6", "24"),
+}
+
+
 def build_store(
-    *, locale: str, currency_code: str, clock: FixedClock, url: str = "sqlite://"
+    *,
+    locale: str,
+    currency_code: str,
+    clock: FixedClock,
+    url: str = "sqlite://",
+    plugins: tuple[object, ...] = (),
 ) -> Store:
     """The demo shop: eight products, two operators, variable-measure layouts."""
     prof = profile_for(locale, currency_code)
@@ -212,7 +253,7 @@ def build_store(
         catalog=catalog,
         operators=operators,
         clock=clock,
-        plugins=[terminal, wallet],
+        plugins=[terminal, wallet, *plugins],
     )
 
 
@@ -248,7 +289,11 @@ def run_demo(
     start = datetime(2026, 11, 27, 9, 0, tzinfo=local_zone)  # the shop opens at nine
     clock = FixedClock(start.astimezone(timezone.utc), step=timedelta(seconds=7))
     _check_same_shop(db, currency_code)
-    store = build_store(locale=locale, currency_code=currency_code, clock=clock, url=db)
+    watcher = StockWatcher()
+    watcher.out = out
+    store = build_store(
+        locale=locale, currency_code=currency_code, clock=clock, url=db, plugins=(watcher,)
+    )
     code = currency_code
 
     def show(title: str, text: str) -> None:
@@ -271,6 +316,8 @@ def run_demo(
     day = len(store.z_reports())
     clock.advance(timedelta(days=day))
     note(f"store {store.backend.url}, trading day {day + 1}")
+    # 0. Before opening: the morning delivery, received against its purchase order.
+    _morning_delivery(store, note)
     session = store.register("till-1").open_session(operator="cashier-1", opening_float="500.00")
     note(f"session opened on till-1 with a float of {session.opening_float}")
 
@@ -372,6 +419,34 @@ def run_demo(
     receipt7 = ret.complete()
     show("return: refunded to the card that paid", receipt7.as_text(width=width, locale=locale))
 
+    # A café buys milk by the crate: the milk falls to its reorder point and the
+    # stock watcher (a possdk_stock_low plugin) prints what to order.
+    clock.advance(timedelta(minutes=20))
+    milk = store.inventory.level("MILK")
+    assert milk.reorder_point is not None
+    crate = max(EXACT.subtract(milk.available, milk.reorder_point), Decimal(1))
+    sale = session.new_sale()
+    sale.add("MILK", crate)
+    sale.pay(TenderKind.CARD)
+    receipt8 = sale.complete()
+    show(
+        f"sale 6: {crate} bottles of milk for the café",
+        receipt8.as_text(width=width, locale=locale),
+    )
+    for po in store.inventory.create_draft_orders():
+        lines = ", ".join(f"{ln.quantity} x {ln.sku}" for ln in po.lines)
+        note(f"draft {po.number} for {po.supplier_id} to send tomorrow: {lines}")
+
+    # A quick cycle count of two items while the shop stays open: one loaf is missing.
+    count = store.inventory.start_count(skus=["BREAD", "WATER"])
+    bread = store.inventory.level("BREAD").on_hand
+    store.inventory.record_count(count.number, "BREAD", max(EXACT.subtract(bread, 1), Decimal(0)))
+    for _ in range(int(store.inventory.level("WATER").on_hand)):
+        store.inventory.scan_count(count.number, "4820000000062")  # every bottle scanned
+    result = store.inventory.finish_count(count.number)
+    show("cycle count", result.as_text(width=width))
+    note(f"stock at cost after the count: {store.inventory.valuation().total}")
+
     # 6. A voided sale and a paid-out.
     sale = session.new_sale()
     sale.add("CIGS")
@@ -387,6 +462,42 @@ def run_demo(
     z = session.close(denominations=counted)
     show("Z report", z.as_text(width=width, locale=locale))
     return store
+
+
+def _morning_delivery(store: Store, note: Callable[[str], None]) -> None:
+    """Send yesterday's draft order (or, the first morning, a first order) and receive it."""
+    inventory = store.inventory
+    code = store.settings.currency
+    if not inventory.suppliers():
+        inventory.add_supplier(Supplier("zerno-wholesale", "Zerno Wholesale"))
+        for sku, (supplier_code, cost, pack, _) in _STOCK.items():
+            inventory.set_supplier_item(
+                SupplierItem(
+                    "zerno-wholesale",
+                    sku,
+                    supplier_code,
+                    _price(cost, code).amount,
+                    pack_size=Decimal(pack),
+                    preferred=True,
+                )
+            )
+        first = {sku: Decimal(first) for sku, (_, _, _, first) in _STOCK.items()}
+        inventory.create_order("zerno-wholesale", first, note="opening order")
+    for draft in inventory.orders(status="draft"):
+        inventory.send_order(draft.number)
+    for po in inventory.orders(status="sent"):
+        short = po.lines[0]  # one line arrives two short: the rest will not come
+        got = {
+            ln.sku: ln.quantity if ln is not short or ln.quantity <= 2 else ln.quantity - 2
+            for ln in po.lines
+        }
+        received = inventory.receive_order(po.number, got)
+        if received.status.value != "received":
+            received = inventory.close_order(po.number)
+        lines = ", ".join(f"{ln.received}/{ln.quantity} {ln.sku}" for ln in received.lines)
+        note(f"delivery against {po.number} received ({lines}), {received.status.value}")
+    if inventory.level("MILK").reorder_point is None:
+        inventory.set_reorder_rule("MILK", ReorderRule.fixed(reorder_point=10, order_up_to=36))
 
 
 def _check_same_shop(db: str, currency_code: str) -> None:

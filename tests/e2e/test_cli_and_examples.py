@@ -26,7 +26,7 @@ def test_demo_prints_every_receipt_and_the_z_report():
     result = cli("demo", "--db", "sqlite://")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.count("Чек till-1/") == 7  # five sales and two returns
+    assert out.count("Чек till-1/") == 8  # six sales and two returns
     assert "card declined: 51 insufficient funds" in out  # a declined card
     assert "card approved only 300.00 UAH" in out  # a partial approval
     assert "Мобільна оплата MASTERCARD *5100" in out  # a mobile wallet
@@ -39,6 +39,14 @@ def test_demo_prints_every_receipt_and_the_z_report():
     assert "refused: operator 'cashier-1' may not give discount" in out
     assert "Повернення за чеком till-1/000001" in out
     assert "₴" in out
+    # Inventory: the morning delivery, the reorder hook, a draft order, a cycle count.
+    assert "delivery against PO-000001 received (10/12 COFFEE, 20/20 BREAD" in out
+    assert "closed" in out.split("delivery against PO-000001")[1].splitlines()[0]
+    assert "stock low: MILK at main has 10 available (reorder point 10)" in out
+    assert "suggested order to zerno-wholesale: 36 x MILK (ZW-MLK-1L) at 27.15 each" in out
+    assert "draft PO-000002 for zerno-wholesale" in out
+    assert "Count CNT-000001 at main" in out and "BREAD 19->18" in out
+    assert "Value difference                    -19.80" in out
 
 
 @pytest.mark.parametrize(
@@ -75,7 +83,8 @@ def test_demo_keeps_the_shop_and_a_second_run_is_the_next_day(tmp_path):
     second = cli("demo", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "trading day 2" in second.stdout
-    assert "Чек till-1/000008" in second.stdout and "Z-ЗВІТ №2" in second.stdout
+    assert "Чек till-1/000009" in second.stdout and "Z-ЗВІТ №2" in second.stdout
+    assert "delivery against PO-000002 received (34/36 MILK)" in second.stdout
     verify = cli("journal", "verify", "--db", "sqlite:///possdk-demo.db", cwd=tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "journal OK" in verify.stdout

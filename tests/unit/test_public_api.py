@@ -10,8 +10,10 @@ import pytest
 import possdk
 import possdk.core
 import possdk.errors
+import possdk.inventory
+import possdk.payments
 
-MODULES = [possdk, possdk.core, possdk.errors]
+MODULES = [possdk, possdk.core, possdk.errors, possdk.payments, possdk.inventory]
 
 
 def public_names():  # type: ignore[no-untyped-def]
