@@ -344,6 +344,14 @@ def run(
     url = postgres or os.environ.get("POSSDK_BENCH_POSTGRES_URL")
     if url:
         out += run_ledger_postgres(url, movements, items)
+    else:
+        from possdk.testing import PostgresServer, find_postgres_bin
+
+        if find_postgres_bin() is None:
+            out.append("bench_stock PostgreSQL: skipped (no PostgreSQL binaries)")
+        else:
+            with PostgresServer() as server:
+                out += run_ledger_postgres(server.create_database(), movements, items)
     out += run_commit(sales, synchronous)
     return out
 
