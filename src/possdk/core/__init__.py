@@ -13,7 +13,7 @@ from possdk.core._barcodes import (
     VariableMeasureLayout,
     gtin_check_digit,
 )
-from possdk.core._catalog import Catalog, Product, ScanMatch, Unit
+from possdk.core._catalog import Catalog, Product, ProductKind, ScanMatch, Unit
 from possdk.core._clock import Clock, FixedClock, IdGenerator, SystemClock
 from possdk.core._decimal import RoundingMode
 from possdk.core._events import (
@@ -95,6 +95,7 @@ __all__ = [
     "PaymentTaken",
     "PricedLine",
     "Product",
+    "ProductKind",
     "PromotionDiscount",
     "Receipt",
     "ReceiptKind",

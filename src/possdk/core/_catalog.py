@@ -22,7 +22,7 @@ from possdk.errors import (
     ProductNotFoundError,
 )
 
-__all__ = ["Catalog", "CatalogListener", "Product", "ScanMatch", "Unit"]
+__all__ = ["Catalog", "CatalogListener", "Product", "ProductKind", "ScanMatch", "Unit"]
 
 
 class Unit(enum.Enum):
@@ -46,6 +46,19 @@ class Unit(enum.Enum):
     def is_measured(self) -> bool:
         """True for units sold by weight, volume or length."""
         return self is not Unit.EACH
+
+
+class ProductKind(enum.Enum):
+    """What selling a product means."""
+
+    GOODS = "goods"
+    """Goods or services: priced, taxed and promoted as usual."""
+    GIFT_CARD = "gift_card"
+    """A gift card sold or reloaded: money put on a card, not a taxable supply.
+
+    Its line carries no tax, takes no discount or promotion and earns no
+    points; tax is due when the card is spent on goods.
+    """
 
 
 _UNIT_DECIMALS = {Unit.EACH: 0, Unit.KILOGRAM: 3, Unit.LITRE: 3, Unit.METRE: 2}
@@ -96,6 +109,10 @@ class Product:
     """For a variant, the SKU of the product it is a variant of."""
     attributes: Mapping[str, str] = attrs.field(factory=dict, converter=_attributes, eq=False)
     """Free-form attributes (size, colour, brand, ...)."""
+    category: str | None = None
+    """The merchandise category (``"dairy"``), for promotions, points and reports."""
+    kind: ProductKind = ProductKind.GOODS
+    """Goods, or a gift card."""
 
     def __attrs_post_init__(self) -> None:
         # One check for the three required texts: cheaper than three validators

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import attrs
 
-from possdk.core._catalog import Unit
+from possdk.core._catalog import ProductKind, Unit
 from possdk.core._decimal import EXACT
 from possdk.core._money import Money, to_decimal
 from possdk.core._permissions import Approval
@@ -171,6 +171,12 @@ class SaleLine:
     """Decimal places a quantity may have (from the product); None: the unit's default."""
     damaged: bool = False
     """For a return line: the goods came back damaged (not back on the shelf)."""
+    category: str | None = None
+    """The product's merchandise category at the time of sale."""
+    kind: ProductKind = ProductKind.GOODS
+    """Goods, or a gift card sold or reloaded."""
+    account: str | None = None
+    """On a gift card line: the card's number."""
 
     @property
     def is_return(self) -> bool:
@@ -209,3 +215,11 @@ class SaleSnapshot:
     """For a return against a receipt, the original sale."""
     customer_id: str | None = None
     """The identified customer, if any."""
+    customer_tier: str | None = None
+    """The identified customer's tier, for tier promotions."""
+    coupons: tuple[str, ...] = ()
+    """Coupon codes entered on the sale."""
+    coupon_campaigns: tuple[tuple[str, str], ...] = ()
+    """(code, campaign) for coupons that belong to a campaign."""
+    channel: str = "store"
+    """Where the sale is made (``"store"``, ``"online"``, ``"mobile"``)."""

@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from possdk.core._catalog import ProductKind
 from possdk.core._decimal import DIV, EXACT, EXACT_ROUNDING, HUNDRED, ZERO, RoundingMode, quantize
 from possdk.core._lines import Discount, DiscountKind, PromotionDiscount, SaleLine
 from possdk.core._money import Money, allocate_units, currency
@@ -69,8 +70,8 @@ class PricedLine:
 
     @property
     def tax(self) -> Decimal:
-        """All tax on the line."""
-        total = ZERO
+        """All tax on the line (``0.00`` in the currency's exponent when untaxed)."""
+        total = EXACT.subtract(self.gross, self.gross) if not self.taxes else ZERO
         for t in self.taxes:
             total = EXACT.add(total, t)
         return total
@@ -136,6 +137,7 @@ class SaleTotals:
 
 
 _ROUND_HALF_UP = RoundingMode.HALF_UP.value
+_GIFT_CARD = ProductKind.GIFT_CARD
 
 
 def _percent_of(base: Decimal, percent: Decimal, quantum: Decimal) -> Decimal:
@@ -175,7 +177,9 @@ def price_lines(
 ) -> SaleTotals:
     """Price a sale's lines. Pure: the same input always gives the same totals.
 
-    Voided lines are skipped. Return lines (with fixed refund amounts) keep
+    Voided lines are skipped. Gift card lines (``ProductKind.GIFT_CARD``) are
+    never discounted, take no share of a sale discount and carry the tax of
+    their (rate-less) category: none. Return lines (with fixed refund amounts) keep
     their amounts. Promotions naming a line that is not active are ignored.
     The arithmetic runs in possdk's own decimal context, whatever the host
     app's ambient context says.
@@ -209,12 +213,13 @@ def _price(
     manual: list[Decimal] = [zero] * n
     amounts: list[Decimal] = [zero] * n
     fixed_taxes: dict[int, tuple[Decimal, ...]] = {}
+    gift_cards: set[int] = set()
 
     line_promos: dict[int, Decimal] = {}
     sale_promos: list[PromotionDiscount] = []
     applied: list[PromotionDiscount] = []
     if promotions:
-        numbers = {ln.line_no for ln in active}
+        numbers = {ln.line_no for ln in active if ln.kind is not _GIFT_CARD}
         for p in promotions:
             if p.line_no is None:
                 sale_promos.append(p)
@@ -233,6 +238,10 @@ def _price(
             continue
         rest = sub = (ln.unit_price.amount * ln.quantity).quantize(quantum, half_up)
         subtotals[i] = sub
+        if ln.kind is _GIFT_CARD:  # money put on a card: never discounted or promoted
+            amounts[i] = sub
+            gift_cards.add(i)
+            continue
         if sub > 0:
             if line_promos:
                 off = line_promos.get(ln.line_no)
@@ -252,7 +261,9 @@ def _price(
 
     # 4: sale-level discounts, allocated over what is left on sold lines
     if sale_promos or sale_discounts:
-        eligible = [i for i in range(n) if i not in fixed_taxes and amounts[i] > 0]
+        eligible = [
+            i for i in range(n) if i not in fixed_taxes and i not in gift_cards and amounts[i] > 0
+        ]
         steps: list[tuple[Decimal | Discount, list[Decimal], PromotionDiscount | None]] = [
             (p.amount.amount, promo, p) for p in sale_promos
         ]

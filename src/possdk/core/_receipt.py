@@ -74,6 +74,14 @@ class Receipt:
     """True for a reprint."""
     timezone: str = "UTC"
     """The shop's IANA time zone, for showing times (times are stored in UTC)."""
+    customer_id: str | None = None
+    """The identified customer, if any."""
+    customer_tier: str | None = None
+    """Their loyalty tier at the time of sale."""
+    coupons: tuple[str, ...] = ()
+    """Coupon codes entered on the sale."""
+    channel: str = "store"
+    """Where the sale was made."""
 
     @property
     def currency(self) -> str:

@@ -460,8 +460,12 @@ class RegisterSession:
 
     # ---- selling -------------------------------------------------------------
 
-    def new_sale(self, *, operator: Operator | str | None = None) -> Sale:
-        """Open a new sale (by the session's operator unless another one is named)."""
+    def new_sale(self, *, operator: Operator | str | None = None, channel: str = "store") -> Sale:
+        """Open a new sale (by the session's operator unless another one is named).
+
+        ``channel`` says where it is made (``"store"``, ``"online"``,
+        ``"mobile"``): promotions may be limited to a channel.
+        """
         self._require_open("start a sale")
         sale = Sale(
             self._sale_host,
@@ -469,6 +473,7 @@ class RegisterSession:
             session_id=self.id,
             operator=self._resolve(operator),
             currency_code=self.currency,
+            channel=channel,
         )
         self._open_sales[sale.id] = sale
         return sale

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from possdk.core._catalog import Catalog, Product, Unit
+from possdk.core._catalog import Catalog, Product, ProductKind, Unit
 from possdk.core._clock import Clock, IdGenerator
 from possdk.core._decimal import DIV, EXACT, EXACT_ROUNDING, RoundingMode, quantize
 from possdk.core._events import (
@@ -57,7 +57,7 @@ from possdk.core._money import Money, currency, to_decimal
 from possdk.core._permissions import Action, Approval, Operator, authorize
 from possdk.core._pricing import SaleTotals, price_lines
 from possdk.core._receipt import Receipt, ReceiptKind
-from possdk.core._tax import TaxPolicy
+from possdk.core._tax import TaxCategory, TaxPolicy
 from possdk.core._tender import CashRoundingPolicy, Tender, TenderKind, apply_tender
 from possdk.errors import (
     CatalogError,
@@ -69,6 +69,7 @@ from possdk.errors import (
     PluginError,
     RefundError,
     ReturnError,
+    SaleError,
     SaleStateError,
     TenderError,
 )
@@ -106,7 +107,13 @@ class Basket:
     operator_id: str
     """Who is selling."""
     customer_id: str | None = None
-    """The identified customer, if any (the loyalty issue fills it)."""
+    """The identified customer, if any."""
+    customer_tier: str | None = None
+    """The identified customer's loyalty tier, if any."""
+    coupons: tuple[str, ...] = ()
+    """Coupon codes entered on the sale and the campaigns they belong to (upper case)."""
+    channel: str = "store"
+    """Where the sale is made (``"store"``, ``"online"``, ``"mobile"``)."""
 
 
 class SaleHost(Protocol):
@@ -201,6 +208,15 @@ class SaleHost(Protocol):
 
 
 _MUTABLE = (SaleState.OPEN,)
+_UNTAXED = TaxCategory("gift-card", (), name="Gift card (no tax)")
+
+
+def _coupon_code(code: str) -> str:
+    if not isinstance(code, str) or not code.strip():
+        raise SaleError(f"a coupon code must be a non-empty string, got {code!r}")
+    return code.strip().upper()
+
+
 _ABANDONABLE = (SaleState.OPEN, SaleState.TENDERING, SaleState.SUSPENDED)
 
 
@@ -223,8 +239,11 @@ class Sale:
         original: Receipt | None = None,
         is_return: bool = False,
         approval: Approval | None = None,
+        channel: str = "store",
     ) -> None:
         currency(currency_code)
+        if not isinstance(channel, str) or not channel.strip():
+            raise SaleError(f"a sale's channel must be a non-empty name, got {channel!r}")
         self._host = host
         self.id: uuid.UUID = host.ids.new()
         """The sale's UUIDv7."""
@@ -253,6 +272,12 @@ class Sale:
         self._totals: SaleTotals | None = None
         self.customer_id: str | None = None
         """The identified customer, if any."""
+        self.customer_tier: str | None = None
+        """The identified customer's loyalty tier, if any."""
+        self.channel = channel
+        """Where the sale is made (``"store"``, ``"online"``, ``"mobile"``)."""
+        self._coupons: list[str] = []
+        self._campaigns: dict[str, str] = {}
         self.receipt: Receipt | None = None
         """The receipt, once completed."""
         self._emit(
@@ -298,6 +323,25 @@ class Sale:
         return tuple(self._approvals)
 
     @property
+    def coupons(self) -> tuple[str, ...]:
+        """Coupon codes entered on the sale, in the order entered."""
+        return tuple(self._coupons)
+
+    def basket(self) -> Basket:
+        """What the promotions see: the active lines and who, when and where."""
+        return Basket(
+            self.id,
+            self.currency,
+            self.active_lines,
+            self._host.clock.now(),
+            self.operator.id,
+            self.customer_id,
+            self.customer_tier,
+            tuple(dict.fromkeys([*self._coupons, *self._campaigns.values()])),
+            self.channel,
+        )
+
+    @property
     def events(self) -> tuple[Event, ...]:
         """Every event this sale produced, in order."""
         return tuple(self._events)
@@ -307,15 +351,7 @@ class Sale:
         """The priced sale (cached until the next change)."""
         if self._totals is None:
             active = self.active_lines
-            basket = Basket(
-                self.id,
-                self.currency,
-                active,
-                self._host.clock.now(),
-                self.operator.id,
-                self.customer_id,
-            )
-            promotions = () if self.is_return else self._checked_promotions(basket)
+            promotions = () if self.is_return else self._checked_promotions(self.basket())
             self._totals = price_lines(
                 active,
                 currency_code=self.currency,
@@ -421,12 +457,14 @@ class Sale:
         unit_price: Money | None = None,
         note: str = "",
         per_item: bool = False,
+        account: str | None = None,
     ) -> SaleLine:
         """Add a product object (found by your own means).
 
         ``unit_price`` is for prices that come with the item (a price-embedded
         barcode); to change a price by hand use :meth:`override_price`.
         ``per_item`` sells a measured product as one pre-packed piece.
+        ``account`` is the card number on a gift card line (see :meth:`add_gift_card`).
         """
         self._require(_MUTABLE, "add a line to")
         if self.original is not None:
@@ -447,6 +485,7 @@ class Sale:
         price = unit_price or product.price
         if price.currency != self.currency:
             raise CurrencyMismatchError(price.currency, self.currency, f"sell {product.sku!r} in")
+        gift_card = product.kind is ProductKind.GIFT_CARD
         line = SaleLine(
             line_no=len(self._lines) + 1,
             sku=product.sku,
@@ -454,15 +493,94 @@ class Sale:
             quantity=qty,
             unit=unit,
             unit_price=price,
-            tax_category=self._host.catalog.tax_category(product.tax_category),
+            # Money put on a gift card is not a taxable supply: tax is due when it is spent.
+            tax_category=_UNTAXED
+            if gift_card
+            else self._host.catalog.tax_category(product.tax_category),
             barcode=barcode,
             note=note,
             quantity_decimals=0 if per_item else product.decimals,
+            category=product.category,
+            kind=product.kind,
+            account=account,
         )
         self._lines.append(line)
         self._changed()
         self._emit(LineAdded, line=line)
         return line
+
+    def add_gift_card(self, sku: str, number: str, amount: Money | Decimal | int | str) -> SaleLine:
+        """Sell (or reload) gift card ``number`` with ``amount`` on it.
+
+        ``sku`` names a product of kind :attr:`~possdk.core.ProductKind.GIFT_CARD`.
+        The line carries no tax and takes no discount; the card is credited when
+        the sale completes (``store.loyalty.gift_cards`` does it in the sale's
+        own transaction).
+
+        Raises:
+            SaleError: the product is not a gift card, no card number, or an amount
+                that is not positive.
+        """
+        product = self._host.catalog.get(sku)
+        if product.kind is not ProductKind.GIFT_CARD:
+            raise SaleError(
+                f"product {sku!r} is not a gift card (kind {product.kind.value}); "
+                f"give it kind=ProductKind.GIFT_CARD in the catalog"
+            )
+        if not isinstance(number, str) or not number.strip():
+            raise SaleError(f"a gift card line needs the card's number, got {number!r}")
+        value = amount if isinstance(amount, Money) else Money(amount, self.currency)
+        if value.amount <= 0 or not value.is_rounded:
+            raise SaleError(
+                f"a gift card is loaded with a positive amount in whole minor units, got {value}"
+            )
+        if self.is_return:
+            raise SaleError("a gift card is sold on a sale, not on a return")
+        return self.add_product(product, 1, unit_price=value, account=number.strip())
+
+    def identify_customer(self, customer_id: str | None, *, tier: str | None = None) -> None:
+        """Name the customer (and their tier) the sale is for; None forgets them.
+
+        Usually called by ``store.loyalty.identify(sale, card_or_phone)``.
+        Promotions for a tier apply from the next re-pricing.
+        """
+        self._require(_MUTABLE, "identify the customer of")
+        if customer_id is not None and (not isinstance(customer_id, str) or not customer_id):
+            raise SaleError(f"a customer id must be a non-empty string, got {customer_id!r}")
+        self.customer_id = customer_id
+        self.customer_tier = tier if customer_id is not None else None
+        self._changed()
+
+    def add_coupon(self, code: str, *, campaign: str | None = None) -> str:
+        """Enter a coupon code (kept stripped and upper case); returns it as kept.
+
+        ``campaign`` names the promotion code a batch-generated coupon belongs
+        to: promotions see both the code and its campaign (``Basket.coupons``).
+        Use ``store.loyalty.coupons.apply(sale, code)``, which checks the code
+        and fills the campaign; the store checks and redeems it again when the
+        sale completes, in the same transaction.
+        """
+        self._require(_MUTABLE, "add a coupon to")
+        if self.is_return:
+            raise SaleError("a return takes no coupon")
+        kept = _coupon_code(code)
+        if kept in self._coupons:
+            raise SaleError(f"coupon {kept} is already on this sale")
+        self._coupons.append(kept)
+        if campaign is not None:
+            self._campaigns[kept] = _coupon_code(campaign)
+        self._changed()
+        return kept
+
+    def remove_coupon(self, code: str) -> None:
+        """Take a coupon code off the sale."""
+        self._require(_MUTABLE, "remove a coupon from")
+        kept = _coupon_code(code)
+        if kept not in self._coupons:
+            raise SaleError(f"coupon {kept} is not on this sale")
+        self._coupons.remove(kept)
+        self._campaigns.pop(kept, None)
+        self._changed()
 
     def set_quantity(
         self,
@@ -547,6 +665,8 @@ class Sale:
         line = self._line(line_no)
         if self.is_return or line.is_return:
             raise InvalidDiscountError("a return refunds what was paid; it takes no discount")
+        if line.kind is ProductKind.GIFT_CARD:
+            raise InvalidDiscountError("a gift card's value takes no discount")
         priced = self.totals.line(line_no)
         base = EXACT.subtract(priced.subtotal, priced.promotion_discount)
         discount = self._discount(percent, amount, reason, base)
@@ -579,19 +699,11 @@ class Sale:
             raise InvalidDiscountError("a return takes no discount")
         # The base is the sale before any manual sale discount: a new one replaces the old.
         active = self.active_lines
-        basket = Basket(
-            self.id,
-            self.currency,
-            active,
-            self._host.clock.now(),
-            self.operator.id,
-            self.customer_id,
-        )
         before = price_lines(
             active,
             currency_code=self.currency,
             policy=self._host.tax_policy,
-            promotions=self._checked_promotions(basket),
+            promotions=self._checked_promotions(self.basket()),
         )
         base = before.subtotal - before.discount
         discount = self._discount(percent, amount, reason, base.amount)
@@ -1018,6 +1130,10 @@ class Sale:
             approvals=self.approvals,
             return_of=self.original.sale_id if self.original else None,
             return_of_number=self.original.number if self.original else None,
+            customer_id=self.customer_id,
+            customer_tier=self.customer_tier,
+            coupons=tuple(self._coupons),
+            channel=self.channel,
         )
         if self.is_return:
             kept = self._commit(ReturnCompleted, receipt=draft, original_sale_id=draft.return_of)
@@ -1045,6 +1161,10 @@ class Sale:
             approvals=self.approvals,
             original_sale_id=self.original.sale_id if self.original else None,
             customer_id=self.customer_id,
+            customer_tier=self.customer_tier,
+            coupons=tuple(self._coupons),
+            coupon_campaigns=tuple(self._campaigns.items()),
+            channel=self.channel,
         )
 
     @classmethod
@@ -1072,6 +1192,10 @@ class Sale:
         self._events = []
         self._totals = None
         self.customer_id = snapshot.customer_id
+        self.customer_tier = snapshot.customer_tier
+        self.channel = snapshot.channel
+        self._coupons = list(snapshot.coupons)
+        self._campaigns = dict(snapshot.coupon_campaigns)
         self.receipt = None
         return self
 

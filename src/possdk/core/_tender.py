@@ -44,6 +44,8 @@ class TenderKind(enum.Enum):
     """A customer's store credit."""
     VOUCHER = "voucher"
     """A merchant-defined tender with a reference (cheque, meal voucher)."""
+    POINTS = "points"
+    """Loyalty points spent as money (``store.loyalty.points`` settles them)."""
 
     @property
     def gives_change(self) -> bool:

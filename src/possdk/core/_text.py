@@ -9,7 +9,7 @@ from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING
 
 from possdk.core._decimal import EXACT, EXACT_ROUNDING, RoundingMode, quantize
-from possdk.core._lines import DiscountKind
+from possdk.core._lines import DiscountKind, PromotionDiscount
 from possdk.core._money import Money, currency
 from possdk.core._tender import TenderKind
 from possdk.errors import ConfigurationError
@@ -254,6 +254,10 @@ def _render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
     if receipt.return_of_number:
         out.append(f"{lb['return_of']} {receipt.return_of_number}"[:width])
     out.append(rule)
+    by_line: dict[int, list[PromotionDiscount]] = {}
+    for promo in receipt.totals.promotions:
+        if promo.line_no is not None:
+            by_line.setdefault(promo.line_no, []).append(promo)
     for p in receipt.lines:
         ln = p.line
         out.extend(_wrap(ln.name, width))
@@ -264,7 +268,14 @@ def _render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
         if ln.list_price is not None:
             out.append(f"  ({lb['price_override']} {amt(ln.list_price)})"[:width])
         if p.promotion_discount:
-            out.append(_two(f"  {lb['discount']}", amt(-p.promotion_discount), width))
+            named = by_line.get(ln.line_no, [])
+            rest = p.promotion_discount - sum(pr.amount.amount for pr in named)
+            if rest < 0:  # capped at the line's amount: one figure
+                named, rest = [], p.promotion_discount
+            for pr in named:  # which promotion took what off this line
+                out.append(_two(f"  {pr.description}", amt(-pr.amount.amount), width))
+            if rest:  # the line's share of whole-sale promotions (named below the lines)
+                out.append(_two(f"  {lb['discount']}", amt(-rest), width))
         if p.manual_discount:
             d = ln.discount
             label = lb["discount"]
@@ -281,7 +292,8 @@ def _render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
         out.append(_two(lb["subtotal"], amt(totals.subtotal), width))
         out.append(_two(lb["discounts"], amt(-totals.discount), width))
     for promo in totals.promotions:
-        out.append(f"  {promo.description}"[:width])
+        if promo.line_no is None:  # line promotions are shown under their lines
+            out.append(f"  {promo.description}"[:width])
     for d in receipt.sale_discounts:
         reason = f" ({d.reason})" if d.reason else ""
         out.append(f"  {lb['sale_discount']} {d.describe()}{reason}"[:width])
