@@ -255,6 +255,10 @@ class Store:
 
         self.inventory = Inventory(self)
         """Stock: locations, the ledger, reordering, purchase orders, transfers, counts."""
+        from possdk.loyalty._service import Loyalty
+
+        self.loyalty = Loyalty(self)
+        """Customers, points, promotions, coupons and gift cards."""
 
     # ---- opening ---------------------------------------------------------------
 
@@ -482,7 +486,8 @@ class Store:
     def promotions(self, basket: Basket) -> Sequence[PromotionDiscount]:
         """Ask the promotion plugins for discounts on a basket."""
         results = self.plugins.hook.possdk_pricing_promotions(basket=basket)
-        return [p for batch in results for p in batch]
+        found = self.loyalty.promotions._discounts(basket)
+        return [*found, *(p for batch in results for p in batch)]
 
     def record(self, event: Event) -> None:
         """Hand an uncommitted event (a line added) to the observers."""
@@ -501,6 +506,7 @@ class Store:
 
         if not sale.tenders and not sale.is_return:
             self.inventory._check_sale(sale)  # a blocked item stops the sale before money moves
+            self.loyalty._check_sale(sale)  # so does a used-up coupon or an unknown gift card
         if card is not None and not isinstance(card, CardInput):
             card = CardInput(str(card))  # masked at once; the number is never kept
         if tender.reference:
@@ -669,6 +675,7 @@ class Store:
                 uow, receipt.tenders, sale_id=receipt.sale_id, terminal_id=receipt.register_id
             )
             self.inventory._apply_receipt(uow, receipt)  # its stock moves with it, or not at all
+            self.loyalty._apply_receipt(uow, receipt)  # coupons, gift cards, points: likewise
             data = unstructure(event)
             document = canonical(data["receipt"])
             uow.insert_receipt(receipt, document)

@@ -39,34 +39,55 @@ Third-party errors are wrapped with ``raise ... from``.
      |    +-- PaymentStateError
      |    +-- OfflineLimitError
      |    +-- AccountError
+     |    |    +-- GiftCardError
      |    +-- RefundError
      +-- InventoryError (also ValueError)
      |    +-- InsufficientStockError
      |    +-- StockDocumentError
      |    +-- CsvImportError
+     +-- LoyaltyError (also ValueError)
+     |    +-- CustomerNotFoundError
+     |    +-- DuplicateCustomerError
+     |    +-- InvalidCardNumberError
+     |    +-- CardBlockedError
+     |    +-- InsufficientPointsError
+     |    +-- RedemptionError
+     |    +-- CouponError
+     |    +-- InvalidPromotionError
+     |    +-- PromotionDataError
      +-- PluginError
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
     "AccountError",
     "AllocationError",
+    "CardBlockedError",
     "CatalogError",
     "ConfigurationError",
+    "CouponError",
     "CsvImportError",
     "CurrencyMismatchError",
+    "CustomerNotFoundError",
+    "DuplicateCustomerError",
     "DuplicateProductError",
+    "GiftCardError",
     "IdempotencyError",
+    "InsufficientPointsError",
     "InsufficientStockError",
     "InvalidAmountError",
     "InvalidBarcodeError",
+    "InvalidCardNumberError",
     "InvalidDiscountError",
+    "InvalidPromotionError",
     "InvalidQuantityError",
     "InventoryError",
     "LineNotFoundError",
+    "LoyaltyError",
     "MoneyError",
     "OfflineLimitError",
     "PaymentDeclinedError",
@@ -77,8 +98,10 @@ __all__ = [
     "PluginError",
     "PossdkError",
     "ProductNotFoundError",
+    "PromotionDataError",
     "ProviderOfflineError",
     "ProviderTimeoutError",
+    "RedemptionError",
     "RefundError",
     "RegisterError",
     "RegisterSessionStateError",
@@ -378,3 +401,122 @@ class CsvImportError(InventoryError):
 
 class PluginError(PossdkError):
     """A plugin failed to load, clashed with another, or broke a hook's contract."""
+
+
+# ---- loyalty ---------------------------------------------------------------------
+
+
+class LoyaltyError(PossdkError, ValueError):
+    """A loyalty operation is not possible: the message says why and what to do."""
+
+
+class CustomerNotFoundError(LoyaltyError):
+    """No customer has this id, card number, phone or e-mail (``.key``)."""
+
+    def __init__(self, key: str, message: str | None = None) -> None:
+        super().__init__(message or f"no customer found for {key!r}: check it, or add the customer")
+        self.key = key
+
+
+class DuplicateCustomerError(LoyaltyError):
+    """Another customer already has this phone or e-mail (``.field``, ``.value``)."""
+
+    def __init__(self, field: str, value: str, other_id: str) -> None:
+        super().__init__(
+            f"another customer ({other_id}) already has the {field} {value!r}; "
+            f"find that customer instead, or use another {field}"
+        )
+        self.field, self.value, self.other_id = field, value, other_id
+
+
+class InvalidCardNumberError(LoyaltyError):
+    """A typed or scanned loyalty card number is malformed or fails its check digit."""
+
+    def __init__(self, number: str, message: str, expected: str | None = None) -> None:
+        super().__init__(message)
+        self.number, self.expected = number, expected
+
+
+class CardBlockedError(LoyaltyError):
+    """A loyalty card was blocked or replaced and cannot be used (``.number``, ``.status``)."""
+
+    def __init__(self, number: str, status: Any, replaced_by: str | None = None) -> None:
+        if getattr(status, "value", status) == "replaced":
+            message = (
+                f"loyalty card {number} was replaced by {replaced_by}; scan the new card "
+                f"(or find the customer by phone)"
+            )
+        else:
+            message = (
+                f"loyalty card {number} is blocked and cannot be used; find the customer by "
+                f"phone or e-mail, or issue a new card"
+            )
+        super().__init__(message)
+        self.number, self.status, self.replaced_by = number, status, replaced_by
+
+
+class InsufficientPointsError(LoyaltyError):
+    """A customer has fewer points than an operation takes (``.balance``, ``.points``)."""
+
+    def __init__(self, customer_id: str, balance: int, points: int) -> None:
+        super().__init__(
+            f"customer {customer_id} has {balance} points, not the {points} asked; "
+            f"burn at most {max(balance, 0)}"
+        )
+        self.customer_id, self.balance, self.points = customer_id, balance, points
+
+
+class RedemptionError(LoyaltyError):
+    """Points cannot be burnt like this: below the minimum, not whole points, no programme."""
+
+
+class CouponError(LoyaltyError):
+    """A coupon code is unknown, inactive, out of its dates, used up or over a customer's limit.
+
+    Raised when the code is entered, before the first tender, or inside the
+    completing transaction (the sale then rolls back and stays tendering:
+    remove the coupon or void the sale). ``code`` is the code.
+    """
+
+    def __init__(self, code: str | None, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class InvalidPromotionError(LoyaltyError):
+    """A promotion, condition or benefit was built with a value that cannot be.
+
+    ``field`` names the offending field (``"percent"``, ``"quantity"``).
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.reason = message
+
+
+class PromotionDataError(LoyaltyError):
+    """A promotions document has problems; nothing of it was loaded.
+
+    ``problems`` lists every problem as ``(path, message)``, the path naming
+    the field: ``("promotions[3].benefit.percent", "must be ...")``.
+    """
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        shown = "; ".join(f"{path}: {message}" for path, message in problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        super().__init__(f"{shown}{more}")
+        self.problems = list(problems)
+
+
+class GiftCardError(AccountError):
+    """A gift card cannot be sold, loaded, spent, refunded or returned as asked.
+
+    Raised before the first tender (nothing moved) or inside the completing
+    transaction (the sale rolls back and stays tendering). ``number`` is the
+    card's number, if there is one.
+    """
+
+    def __init__(self, number: str | None, message: str) -> None:
+        super().__init__(message)
+        self.number = number

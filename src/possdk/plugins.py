@@ -29,12 +29,14 @@ HOOKSPEC_MODULES = (
     "possdk.storage.hookspecs",
     "possdk.payments.hookspecs",
     "possdk.inventory.hookspecs",
+    "possdk.loyalty.hookspecs",
 )
 
 BUILTIN_PLUGINS = (
     "possdk.core._builtin",
     "possdk.storage._builtin",
     "possdk.payments._builtin",
+    "possdk.loyalty._builtin",
 )
 """Modules registered as plugins before any third-party one, as pytest does with its own."""
 

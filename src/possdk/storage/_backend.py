@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
 
@@ -233,7 +233,20 @@ class StockUnitOfWork(Protocol):
         ...
 
 
-class UnitOfWork(StockUnitOfWork, Protocol):
+if TYPE_CHECKING:  # their modules import SQLAlchemy: not at `import possdk` time
+    from possdk.storage._sql_gifts import GiftCouponUnitOfWork
+    from possdk.storage._sql_loyalty import LoyaltyUnitOfWork
+
+    class _LoyaltyParts(LoyaltyUnitOfWork, GiftCouponUnitOfWork, Protocol):
+        """Loyalty's and gift cards' parts of a unit of work."""
+
+else:
+
+    class _LoyaltyParts(Protocol):
+        """Loyalty's and gift cards' parts of a unit of work (typed for mypy only)."""
+
+
+class UnitOfWork(StockUnitOfWork, _LoyaltyParts, Protocol):
     """One transaction's view of the store; rolls back unless committed."""
 
     def commit(self) -> None:

@@ -19,7 +19,7 @@ __all__ = ["SCHEMA_REVISION", "UTCDateTime", "metadata"]
 
 # The Alembic revision this code expects. Opening an older database asks the
 # user to run `possdk db upgrade`; a newer one is refused.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0008"
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -85,6 +85,8 @@ products = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("parent_sku", sa.String(64), nullable=True),
     sa.Column("attributes", sa.Text, nullable=False),
+    sa.Column("category", sa.String(64), nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="goods"),
 )
 
 product_barcodes = sa.Table(
@@ -439,3 +441,8 @@ counters = sa.Table(
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
 )
+
+
+# Tables kept in their own modules, defined on the same metadata (imported last:
+# they import this module's names).
+from possdk.storage import _schema_gifts, _schema_loyalty  # noqa: E402, F401

@@ -26,6 +26,7 @@ from possdk.core import (
     Money,
     Operator,
     Product,
+    ProductKind,
     Receipt,
     Role,
     TaxCategory,
@@ -39,6 +40,8 @@ from possdk.storage import _schema as t
 from possdk.storage._backend import SessionRow
 from possdk.storage._codec import canonical, structure, unstructure
 from possdk.storage._journal import JournalEntry
+from possdk.storage._sql_gifts import GiftCouponRepository
+from possdk.storage._sql_loyalty import LoyaltyRepository
 from possdk.storage._sql_stock import StockRepository, from_micro, micro
 from possdk.storage._url import StoreURL
 
@@ -53,7 +56,8 @@ BUSY_TIMEOUT_S = 10.0
 RETRIES = 8
 TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 _BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED"}
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")  # in order; the last is SCHEMA_REVISION
+# In order; the last is SCHEMA_REVISION.
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 _COMPILED: dict[str, Any] = {
     "sqlite": sa.util.LRUCache(2000),
     "postgresql": sa.util.LRUCache(2000),
@@ -411,7 +415,7 @@ _UPDATE_PAYMENT = (
 )
 
 
-class SqlUnitOfWork(StockRepository):
+class SqlUnitOfWork(StockRepository, LoyaltyRepository, GiftCouponRepository):
     """One SQL transaction with the repositories the Store needs."""
 
     def __init__(self, conn: Connection, backend: SqlBackend) -> None:
@@ -487,9 +491,13 @@ class SqlUnitOfWork(StockRepository):
                 barcodes.setdefault(sku, []).append(Gtin(gtin14, kinds[kind]))
             cur.execute(
                 "SELECT sku, name, price, currency, tax_category, unit, quantity_decimals, plu, "
-                "active, parent_sku, attributes FROM products ORDER BY sku"
+                "active, parent_sku, attributes, category, kind FROM products ORDER BY sku"
             )
-            for sku, name, price, code, tax, unit, decimals, plu, active, parent, attrs_ in cur:
+            kinds_of = {k.value: k for k in ProductKind}
+            for (
+                sku, name, price, code, tax, unit, decimals, plu, active, parent, attrs_, category,
+                kind,
+            ) in cur:  # fmt: skip
                 yield Product(
                     sku,
                     name,
@@ -502,6 +510,8 @@ class SqlUnitOfWork(StockRepository):
                     active=bool(active),
                     parent_sku=parent,
                     attributes=json.loads(attrs_) if attrs_ != "{}" else None,
+                    category=category,
+                    kind=kinds_of[kind],
                 )
         finally:
             cur.close()
@@ -529,6 +539,8 @@ class SqlUnitOfWork(StockRepository):
                     flag(pr.active),
                     pr.parent_sku,
                     attributes,
+                    pr.category,
+                    pr.kind.value,
                 )
             )
             codes.extend((g.gtin14, pr.sku, g.kind.value) for g in pr.barcodes)
