@@ -11,9 +11,10 @@ import possdk
 import possdk.core
 import possdk.errors
 import possdk.inventory
+import possdk.loyalty
 import possdk.payments
 
-MODULES = [possdk, possdk.core, possdk.errors, possdk.payments, possdk.inventory]
+MODULES = [possdk, possdk.core, possdk.errors, possdk.payments, possdk.inventory, possdk.loyalty]
 
 
 def public_names():  # type: ignore[no-untyped-def]
