@@ -80,6 +80,8 @@ class Receipt:
     """Their loyalty tier at the time of sale."""
     coupons: tuple[str, ...] = ()
     """Coupon codes entered on the sale."""
+    coupon_campaigns: tuple[tuple[str, str], ...] = ()
+    """(code, campaign) for coupons that belong to a campaign."""
     channel: str = "store"
     """Where the sale was made."""
 

@@ -1133,6 +1133,7 @@ class Sale:
             customer_id=self.customer_id,
             customer_tier=self.customer_tier,
             coupons=tuple(self._coupons),
+            coupon_campaigns=tuple(self._campaigns.items()),
             channel=self.channel,
         )
         if self.is_return:

@@ -72,6 +72,7 @@ _EN: Labels = {
     "mobile": "Mobile",
     "gift_card": "Gift card",
     "store_credit": "Store credit",
+    "points": "Points",
     "voucher": "Voucher",
     "number": "No.",
     "tax_breakdown": "Tax",
@@ -127,6 +128,7 @@ _UK: Labels = {
     "mobile": "Мобільна оплата",
     "gift_card": "Подарункова картка",
     "store_credit": "Кредит магазину",
+    "points": "Бали",
     "voucher": "Ваучер",
     "number": "№",
     "tax_breakdown": "Податки",
@@ -180,6 +182,14 @@ def datetime_text(value: datetime, locale: str, timezone: str = "UTC") -> str:
     from babel.dates import format_datetime
 
     return str(format_datetime(value, format="short", locale=locale, tzinfo=ZoneInfo(timezone)))
+
+
+_ACCOUNTS = (TenderKind.GIFT_CARD, TenderKind.STORE_CREDIT)
+
+
+def _masked(number: str) -> str:
+    """An account number as a receipt shows it: its last four characters."""
+    return f"*{number[-4:]}" if len(number) > 4 else number
 
 
 def _two(left: str, right: str, width: int) -> str:
@@ -284,6 +294,8 @@ def _render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
             if d is not None and d.reason:
                 label += f" ({d.reason})"
             out.append(_two(f"  {label}", amt(-p.manual_discount), width))
+        if ln.account:  # a gift card sold or loaded: which one, without its whole number
+            out.append(f"  {_masked(ln.account)}"[:width])
         if ln.note:
             out.extend("  " + part for part in _wrap(ln.note, width - 2))
     out.append(rule)
@@ -313,9 +325,10 @@ def _render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
         label = lb.get(t.kind.value, t.kind.value)
         if t.card is not None:
             label += f" {t.card.brand} *{t.card.last4}"  # never more of a card than this
+        elif t.reference and t.kind in _ACCOUNTS:
+            label += f" {_masked(t.reference)}"  # the number spends the balance: not printed
         elif t.reference and (
-            t.kind in (TenderKind.VOUCHER, TenderKind.GIFT_CARD, TenderKind.STORE_CREDIT)
-            or t.provider in (None, "manual-terminal")
+            t.kind is TenderKind.VOUCHER or t.provider in (None, "manual-terminal")
         ):
             label += f" {t.reference}"
         if t.offline:

@@ -254,11 +254,14 @@ def test_the_receipt_names_each_promotion_under_the_line_it_discounted() -> None
     sale = store.register("till-1").open_session(operator="cashier").new_sale()
     sale.add("MILK")  # 41.90 - 4.19
     sale.add("GUM", 3)  # 24.03 - 4.03
-    sale.add_gift_card("GIFT", store.loyalty.gift_cards.new_number(), "100.00")
+    number = store.loyalty.gift_cards.new_number()
+    sale.add_gift_card("GIFT", number, "100.00")
     sale.pay("cash", "200")
     text = sale.complete().as_text(width=40, locale="en_US")
     lines = text.splitlines()
     milk, gum, card = (lines.index(n) for n in ("Milk 1 l", "Gum", "Gift card"))
     assert lines[milk + 2].split() == ["Milk", "-10%", "-4.19"]
     assert lines[gum + 2].split() == ["Gum", "3", "for", "20", "-4.03"]
-    assert lines[card + 2].startswith("---")  # nothing taken off a gift card
+    assert lines[card + 2] == f"  *{number[-4:]}"  # which card, never its whole number
+    assert lines[card + 3].startswith("---")  # nothing taken off a gift card
+    assert number not in text
