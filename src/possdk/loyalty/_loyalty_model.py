@@ -308,6 +308,10 @@ def _tiers(value: Iterable[Tier]) -> tuple[Tier, ...]:
     return tuple(sorted(value, key=lambda t: (t.threshold, t.name)))
 
 
+def _names(value: Iterable[str]) -> frozenset[str]:
+    return frozenset([value] if isinstance(value, str) else value)
+
+
 @attrs.frozen
 class LoyaltyProgramme:
     """The store's points rules: earning, burning, expiry and tiers.
@@ -331,9 +335,9 @@ class LoyaltyProgramme:
         factory=dict, converter=_decimal_map, validator=_check_nonnegative_map
     )
     """Earn multipliers by product category (``0`` excludes it)."""
-    excluded_skus: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
+    excluded_skus: frozenset[str] = attrs.field(factory=frozenset, converter=_names)
     """SKUs that never earn."""
-    excluded_categories: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
+    excluded_categories: frozenset[str] = attrs.field(factory=frozenset, converter=_names)
     """Categories that never earn (tobacco, say). Gift cards never earn, whatever the rules."""
     earn_on_points_paid: bool = False
     """Whether the part of a sale paid with points earns points too."""
@@ -438,12 +442,20 @@ class PointsCheck:
 # ---- pure arithmetic ----------------------------------------------------------------------
 
 
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The exact sum of decimals, whatever the ambient decimal context."""
+    total = Decimal(0)
+    for v in values:
+        total = EXACT.add(total, v)
+    return total
+
+
 def split_points(total: int, weights: Sequence[Decimal]) -> list[int]:
     """Spread ``total`` points over parts in proportion to ``weights``; parts sum to ``total``.
 
     Largest remainder (exact fractions), ties to the earlier part; a zero weight gets nothing.
     """
-    whole = sum(weights, Decimal(0))
+    whole = exact_sum(weights)
     if total == 0 or whole <= 0:
         return [0] * len(weights)
     shares = [Fraction(total) * Fraction(w) / Fraction(whole) for w in weights]

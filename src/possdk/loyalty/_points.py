@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from possdk.core import Money, ProductKind, ReceiptKind, TenderKind
+from possdk.core import Basket, Money, ProductKind, ReceiptKind, SaleLine, TenderKind
 from possdk.core._decimal import EXACT
 from possdk.loyalty._customers import LOYALTY_TERMINAL, _unknown
 from possdk.loyalty._loyalty_model import (
@@ -35,6 +35,7 @@ from possdk.loyalty._loyalty_model import (
     RedemptionError,
     Tier,
     add_months,
+    exact_sum,
     expiring_points,
     split_points,
 )
@@ -268,8 +269,8 @@ class Points:
         programme = self.programme
         if programme is None:
             return 0
-        paid_in_points = sum(
-            (t.amount.amount for t in sale.tenders if t.kind is TenderKind.POINTS), Decimal(0)
+        paid_in_points = exact_sum(
+            t.amount.amount for t in sale.tenders if t.kind is TenderKind.POINTS
         )
         lines = [(p.line, p.gross) for p in sale.totals.lines]
         parts = _earn(programme, lines, sale.customer_tier, sale.total.amount, paid_in_points)
@@ -448,11 +449,13 @@ class Points:
                 receipt.customer_id,
             )
             return
-        paid_in_points = sum(
-            (t.amount.amount for t in receipt.tenders if t.kind is TenderKind.POINTS), Decimal(0)
+        paid_in_points = exact_sum(
+            t.amount.amount for t in receipt.tenders if t.kind is TenderKind.POINTS
         )
         lines = [(p.line, p.gross) for p in receipt.lines]
         parts = _earn(programme, lines, receipt.customer_tier, receipt.total.amount, paid_in_points)
+        bonus = self._promotion_points(receipt, lines)
+        parts = [a + b for a, b in zip(parts, bonus, strict=True)]
         at = receipt.completed_at
         moves = [
             PointsMovement(
@@ -472,6 +475,47 @@ class Points:
         if moves:
             uow.move_points(customer.id, moves, floor=None)
         self._keep_tier(uow, programme, customer.id, customer.tier, at)
+
+    def _promotion_points(
+        self, receipt: Receipt, lines: list[tuple[SaleLine, Decimal]]
+    ) -> list[int]:
+        """Extra points from ExtraPoints promotions, per line (a whole-sale award spread by weight).
+
+        They are added to each line's earned points, so a return takes them
+        back with the line like the rest. The promotions see the sale as it
+        completed: its lines, customer, tier, coupons and channel, at its
+        completion time.
+        """
+        promotions = self._store.loyalty.promotions
+        bonus = [0] * len(lines)
+        if not promotions.all():
+            return bonus
+        coupons = dict.fromkeys([*receipt.coupons, *(c for _, c in receipt.coupon_campaigns)])
+        basket = Basket(
+            receipt.sale_id,
+            receipt.currency,
+            tuple(line for line, _ in lines),
+            receipt.completed_at,
+            receipt.operator_id,
+            receipt.customer_id,
+            receipt.customer_tier,
+            tuple(coupons),
+            receipt.channel,
+        )
+        index = {line.line_no: i for i, (line, _) in enumerate(lines)}
+        weights = [
+            Decimal(0)
+            if line.kind is ProductKind.GIFT_CARD or line.return_of is not None or gross <= 0
+            else gross
+            for line, gross in lines
+        ]
+        for award in promotions.evaluate(basket).points:
+            if award.line_no is not None and award.line_no in index:
+                bonus[index[award.line_no]] += award.points
+            else:
+                for i, part in enumerate(split_points(award.points, weights)):
+                    bonus[i] += part
+        return bonus
 
     def _reverse(self, uow: UnitOfWork, receipt: Receipt) -> None:
         """Take back what returned lines earned: cumulatively, pro rata to the money refunded.
@@ -602,10 +646,10 @@ def _earn(
         else:
             weights.append(EXACT.multiply(gross, programme.multiplier(line.sku, line.category)))
     tier = programme.tier(tier_name)
-    raw = Fraction(sum(weights, Decimal(0))) * Fraction(tier.multiplier if tier else 1)
+    raw = Fraction(exact_sum(weights)) * Fraction(tier.multiplier if tier else 1)
     raw = raw * programme.points_per_unit / Fraction(programme.spend_unit)
     if not programme.earn_on_points_paid and paid_in_points > 0 and total > 0:
-        raw = raw * Fraction(total - min(paid_in_points, total)) / Fraction(total)
+        raw = raw * Fraction(EXACT.subtract(total, min(paid_in_points, total))) / Fraction(total)
     return split_points(max(math.floor(raw), 0), weights)
 
 
