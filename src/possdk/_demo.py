@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,8 @@ from possdk.core import (
     Money,
     Operator,
     Product,
+    ProductKind,
+    Receipt,
     Role,
     RoundingMode,
     TaxCategory,
@@ -35,6 +37,18 @@ from possdk.core import (
 from possdk.core._decimal import EXACT
 from possdk.errors import PaymentDeclinedError, PermissionDeniedError
 from possdk.inventory import OrderSuggestion, ReorderRule, StockLevel, Supplier, SupplierItem
+from possdk.loyalty import (
+    BuyXGetY,
+    CouponPresent,
+    LoyaltyCard,
+    LoyaltyProgramme,
+    PercentOff,
+    Promotion,
+    Schedule,
+    Tier,
+    TimeOfDay,
+    luhn_digit,
+)
 from possdk.payments import CardTerminalSimulator, Step
 
 __all__ = ["DemoProfile", "build_store", "run_demo"]
@@ -62,6 +76,20 @@ _NAMES_UK = {
     "CIGS": "Сигарети",
     "CROISSANT": "Круасан",
     "WATER": "Вода мінеральна 1,5 л",
+    "GIFT": "Подарункова картка",
+    "promo:croissants": "Круасани: 2 + 1 у подарунок",
+    "promo:happy-hour": "Щаслива година: кава -20%",
+    "promo:welcome": "Купон WELCOME: -10%",
+}
+_CATEGORIES = {
+    "COFFEE": "coffee",
+    "BREAD": "bakery",
+    "MILK": "dairy",
+    "BANANA": "fruit",
+    "CHEESE": "dairy",
+    "CIGS": "tobacco",
+    "CROISSANT": "bakery",
+    "WATER": "drinks",
 }
 _NAMES_EN = {
     "COFFEE": "Coffee beans 250 g",
@@ -72,6 +100,10 @@ _NAMES_EN = {
     "CIGS": "Cigarettes",
     "CROISSANT": "Croissant",
     "WATER": "Mineral water 1.5 l",
+    "GIFT": "Gift card",
+    "promo:croissants": "Croissants: buy 2, get 1 free",
+    "promo:happy-hour": "Happy hour: coffee -20%",
+    "promo:welcome": "Coupon WELCOME: -10%",
 }
 
 
@@ -222,6 +254,16 @@ def build_store(
             barcodes=["4820000000062"],
         ),
     ]
+    products = [attrs.evolve(p, category=_CATEGORIES[p.sku]) for p in products]
+    products.append(
+        Product(
+            "GIFT",
+            n["GIFT"],
+            _price("500.00", currency_code),
+            "standard",
+            kind=ProductKind.GIFT_CARD,
+        )
+    )
     catalog = Catalog(categories, products, layouts=layouts)
     cashier_role = attrs.evolve(Role.cashier(), allowed=frozenset({Action.PAID_IN_OUT}))
     operators = [
@@ -391,10 +433,9 @@ def run_demo(
     clock.advance(timedelta(minutes=3))
     resumed = session.resume(parked.id)
     resumed.discount_sale(percent="5", reason="sorry for the wait")
-    gift = f"GC-{day + 1:04d}-01"
-    store.payments.open_account(
-        TenderKind.GIFT_CARD, gift, Money("100.00", code).round(mode=RoundingMode.HALF_UP)
-    )
+    gift = store.loyalty.gift_cards.issue(  # a goodwill card the shop gave her last week
+        Money("100.00", code).round(mode=RoundingMode.HALF_UP), number=_card_number(day, 1)
+    ).number
     resumed.pay(TenderKind.GIFT_CARD, "100.00", reference=gift)
     resumed.pay(TenderKind.CASH, "200")
     receipt5 = resumed.complete()
@@ -447,6 +488,76 @@ def run_demo(
     show("cycle count", result.as_text(width=width))
     note(f"stock at cost after the count: {store.inventory.valuation().total}")
 
+    # Loyalty: a returning customer, two promotions, a coupon, a gift card sold and spent.
+    card = _loyalty_setup(store, day)
+    loyalty = store.loyalty
+    clock.advance(timedelta(minutes=15))
+    sale = session.new_sale()
+    olha = loyalty.identify(sale, card.number)  # she scans her loyalty card
+    note(f"loyalty card {card.number}: {olha.name}, {olha.points} points, tier {olha.tier}")
+    sale.add("CROISSANT", 3)  # buy 2, get 1 free
+    sale.add("COFFEE")
+    sale.pay(TenderKind.CARD)
+    receipt9 = sale.complete()
+    show("sale 7: a loyalty card and a buy-2-get-1", receipt9.as_text(width=width, locale=locale))
+    note(
+        f"{olha.name} earned {_earned(store, receipt9)} points; balance "
+        f"{loyalty.points.balance(olha.id)}"
+    )
+
+    # Happy hour (17:00-19:00, coffee -20%) with a welcome coupon on top.
+    _advance_to(clock, local_zone, 17, 5)
+    sale = session.new_sale()
+    sale.add("COFFEE", 2)
+    sale.add("WATER")
+    coupon = f"WELCOME-{day + 1:03d}"
+    loyalty.coupons.apply(sale, coupon)
+    sale.pay(TenderKind.CASH, "500" if code != "JPY" else "1000")
+    receipt10 = sale.complete()
+    show("sale 8: happy hour and a coupon", receipt10.as_text(width=width, locale=locale))
+    note(f"coupon {coupon} used: {len(loyalty.coupons.redemptions(coupon))} redemption")
+
+    # A gift card sold (untaxed, undiscounted), then spent on the next sale.
+    clock.advance(timedelta(minutes=6))
+    number = _card_number(day, 2)  # printed on the card
+    sale = session.new_sale()
+    sale.add_gift_card("GIFT", number, _price("500.00", code))
+    sale.pay(TenderKind.CARD)
+    receipt11 = sale.complete()
+    show("sale 9: a gift card sold", receipt11.as_text(width=width, locale=locale))
+    note(f"gift card *{number[-4:]} holds {loyalty.gift_cards.balance(number)}")
+    clock.advance(timedelta(minutes=4))
+    sale = session.new_sale()
+    sale.add("CHEESE", "0.850")
+    sale.add("CROISSANT", 2)
+    on_card = loyalty.gift_cards.balance(number)
+    sale.pay(TenderKind.GIFT_CARD, min(on_card, sale.balance_due), reference=number)
+    if not sale.is_paid:
+        sale.pay(TenderKind.CASH, "500" if code != "JPY" else "1000")
+    receipt12 = sale.complete()
+    show("sale 10: paid with the gift card", receipt12.as_text(width=width, locale=locale))
+    note(
+        f"gift card *{number[-4:]} now holds {loyalty.gift_cards.balance(number)}; gift cards "
+        f"outstanding {loyalty.gift_cards.outstanding()}"
+    )
+
+    # Olha brings the coffee back: the points it earned are taken back.
+    clock.advance(timedelta(minutes=10))
+    before = loyalty.points.balance(olha.id)
+    ret = session.new_return(store.receipt(receipt9.number), approved_by="super-1")
+    coffee_line = next(p.line.line_no for p in receipt9.lines if p.line.sku == "COFFEE")
+    ret.return_line(coffee_line, 1)
+    ret.refund(TenderKind.CARD)
+    receipt13 = ret.complete()
+    show(
+        "return: the coffee from sale 7, points taken back",
+        receipt13.as_text(width=width, locale=locale),
+    )
+    note(
+        f"{olha.name}'s points: {before} -> {loyalty.points.balance(olha.id)} "
+        f"(the ledger agrees: {loyalty.points.check().ok})"
+    )
+
     # 6. A voided sale and a paid-out.
     sale = session.new_sale()
     sale.add("CIGS")
@@ -455,13 +566,93 @@ def run_demo(
     session.paid_out("150.00", reason="window cleaning")
     note("paid out 150.00 for window cleaning")
 
-    # 7. Close with a count by denomination.
-    clock.advance(timedelta(hours=8))
+    # 7. Close at eight with a count by denomination.
+    _advance_to(clock, local_zone, 20, 0)
     expected = session.expected_cash()
     counted = _count_for(expected)
     z = session.close(denominations=counted)
     show("Z report", z.as_text(width=width, locale=locale))
     return store
+
+
+def _loyalty_setup(store: Store, day: int) -> LoyaltyCard:
+    """The programme, the promotions, today's coupon and the regular customer (idempotent)."""
+    from possdk.errors import CustomerNotFoundError
+
+    loyalty = store.loyalty
+    code = store.settings.currency
+    names = profile_for(store.settings.locale, code).names
+    whole = currency(code).minor_units == 0
+    if loyalty.points.programme is None:
+        loyalty.points.configure(
+            LoyaltyProgramme(
+                points_per_unit=1,
+                spend_unit=Decimal(100 if whole else 10),  # a point per 10.00 paid
+                excluded_categories=frozenset({"tobacco"}),
+                point_value=Decimal(1 if whole else "0.10"),
+                min_redemption=50,
+                tiers=[Tier("silver", 50, "1.25"), Tier("gold", 500, "1.5")],
+            )
+        )
+    promotions = [
+        Promotion(
+            "croissants-2+1",
+            names["promo:croissants"],
+            BuyXGetY(2, 1, skus={"CROISSANT"}),
+            priority=10,
+        ),
+        Promotion(
+            "happy-hour",
+            names["promo:happy-hour"],
+            PercentOff(20, categories={"coffee"}),
+            schedule=Schedule(hours=(TimeOfDay(time(17, 0), time(19, 0)),)),
+            priority=20,
+        ),
+        Promotion(
+            "welcome",
+            names["promo:welcome"],
+            PercentOff(10),
+            conditions=(CouponPresent("WELCOME"),),
+        ),
+    ]
+    missing = [p for p in promotions if p.id not in {q.id for q in loyalty.promotions.all()}]
+    if missing:
+        loyalty.promotions.add_all(missing)
+    loyalty.coupons.create(f"WELCOME-{day + 1:03d}", campaign="WELCOME")  # single use
+    try:
+        regular = loyalty.customers.find("+380671234567")
+    except CustomerNotFoundError:
+        regular = loyalty.customers.add(
+            "Ольга" if store.settings.locale.startswith("uk") else "Olha",
+            phone="+380 67 123 45 67",
+            marketing_consent=True,
+        )
+        loyalty.customers.issue_card(regular.id)
+    return next(c for c in loyalty.customers.cards(regular.id) if c.status.value == "active")
+
+
+def _card_number(day: int, n: int) -> str:
+    """The demo's n-th gift card of a day: 20 digits ending in a Luhn check digit."""
+    body = f"6003{day + 1:06d}{n:09d}"
+    return body + luhn_digit(body)
+
+
+def _earned(store: Store, receipt: Receipt) -> int:
+    """Points a receipt's sale earned (from the points ledger)."""
+    assert receipt.customer_id is not None
+    return sum(
+        m.points
+        for m in store.loyalty.points.movements(receipt.customer_id)
+        if m.kind.value == "earn" and m.sale_id == receipt.sale_id
+    )
+
+
+def _advance_to(clock: FixedClock, zone: ZoneInfo, hour: int, minute: int) -> None:
+    """Move the clock on to today's ``hour:minute`` in the shop's time zone (if not past it)."""
+    now = clock.now().astimezone(zone)
+    target = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if target > now:
+        clock.advance(target - now)
 
 
 def _morning_delivery(store: Store, note: Callable[[str], None]) -> None:

@@ -26,11 +26,11 @@ def test_demo_prints_every_receipt_and_the_z_report():
     result = cli("demo", "--db", "sqlite://")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.count("Чек till-1/") == 8  # six sales and two returns
+    assert out.count("Чек till-1/") == 13  # ten sales and three returns
     assert "card declined: 51 insufficient funds" in out  # a declined card
     assert "card approved only 300.00 UAH" in out  # a partial approval
     assert "Мобільна оплата MASTERCARD *5100" in out  # a mobile wallet
-    assert "Подарункова картка GC-0001-01" in out  # a gift card
+    assert "Подарункова картка *0011            100,00" in out  # a gift card, masked
     assert "Картка VISA *4242                  -160,65" in out  # a refund to the card
     assert "Z-ЗВІТ №1" in out and "Розбіжність" in out
     assert "Банани" in out and "1,347 kg" in out  # a weighed, scanned item
@@ -47,6 +47,21 @@ def test_demo_prints_every_receipt_and_the_z_report():
     assert "draft PO-000002 for zerno-wholesale" in out
     assert "Count CNT-000001 at main" in out and "BREAD 19->18" in out
     assert "Value difference                    -19.80" in out
+    # Loyalty: a card scanned, buy 2 get 1, happy hour and a coupon, a gift card sold and
+    # spent, a return that takes back the points its line earned.
+    assert "loyalty card 2990000000018: Ольга, 0 points" in out
+    assert "Круасани: 2 + 1 у подарунок       -38,00" in out
+    assert "Ольга earned 26 points; balance 26" in out
+    assert "Щаслива година: кава -20%         -75,60" in out
+    assert "Купон WELCOME: -10%               -30,24" in out
+    assert "coupon WELCOME-001 used: 1 redemption" in out
+    sold = out.split("=== sale 9: a gift card sold ===")[1].split("===")[0]
+    assert "Подарункова картка\n  1 x 500,00" in sold and "  *0029" in sold
+    assert "ПДВ" not in sold  # no tax on money put on a card
+    assert "Подарункова картка *0029            466,15" in out
+    assert "now holds 33.85 UAH; gift cards outstanding 33.85 UAH" in out
+    assert "Ольга's points: 26 -> 7 (the ledger agrees: True)" in out
+    assert "60030000010000000" not in out  # no gift card number is printed whole
 
 
 @pytest.mark.parametrize(
@@ -83,7 +98,9 @@ def test_demo_keeps_the_shop_and_a_second_run_is_the_next_day(tmp_path):
     second = cli("demo", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "trading day 2" in second.stdout
-    assert "Чек till-1/000009" in second.stdout and "Z-ЗВІТ №2" in second.stdout
+    assert "Чек till-1/000014" in second.stdout and "Z-ЗВІТ №2" in second.stdout
+    assert "loyalty card 2990000000018: Ольга, 7 points" in second.stdout  # she is known
+    assert "coupon WELCOME-002 used: 1 redemption" in second.stdout
     assert "delivery against PO-000002 received (34/36 MILK)" in second.stdout
     verify = cli("journal", "verify", "--db", "sqlite:///possdk-demo.db", cwd=tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
