@@ -33,6 +33,7 @@ from possdk.core import (
     Unit,
     VariableMeasureLayout,
     currency,
+    luhn_digit,
 )
 from possdk.core._decimal import EXACT
 from possdk.errors import PaymentDeclinedError, PermissionDeniedError
@@ -47,7 +48,6 @@ from possdk.loyalty import (
     Schedule,
     Tier,
     TimeOfDay,
-    luhn_digit,
 )
 from possdk.payments import CardTerminalSimulator, Step
 

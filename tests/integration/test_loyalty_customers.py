@@ -13,8 +13,9 @@ import json
 import pytest
 
 from possdk import Store
-from possdk.loyalty._customers import LOYALTY_TERMINAL
-from possdk.loyalty._loyalty_model import (
+from possdk.core import luhn_digit
+from possdk.loyalty import (
+    LOYALTY_TERMINAL,
     CardBlockedError,
     CardStatus,
     CustomerNotFoundError,
@@ -23,7 +24,6 @@ from possdk.loyalty._loyalty_model import (
     LoyaltyError,
     LoyaltyProgramme,
     Tier,
-    card_check_digit,
     normalise_card_number,
     normalise_email,
     normalise_phone,
@@ -46,7 +46,7 @@ def till_sale(store: Store):  # type: ignore[no-untyped-def]
 
 def test_luhn_check_digit_matches_the_worked_example() -> None:
     # The textbook example: 7992739871 has check digit 3.
-    assert card_check_digit("7992739871") == "3"
+    assert luhn_digit("7992739871") == "3"
     assert normalise_card_number("7992 7398 713") == "79927398713"
 
 
@@ -78,7 +78,7 @@ def test_add_find_and_identify_by_card_phone_and_email(
     )
     card = store.loyalty.customers.issue_card(olha.id)
     # Prefix 2990, serial 1 padded to 8 digits, then the Luhn digit of "299000000001".
-    assert card.number == "299000000001" + card_check_digit("299000000001")
+    assert card.number == "299000000001" + luhn_digit("299000000001")
     assert card.number == "2990000000018"
     for key in (card.number, "2990-0000-0001-8", "+380671234567", "OLHA@example.com "):
         assert store.loyalty.customers.find(key).id == olha.id
@@ -178,7 +178,7 @@ def test_unknown_and_mistyped_cards_at_the_till(store_url: str, open_store: Open
     typo = card.number[:-1] + str((int(card.number[-1]) + 1) % 10)
     with pytest.raises(InvalidCardNumberError, match=f"gives? {card.number[-1]}"):
         store.loyalty.identify(sale, typo)
-    never = "299000000009" + card_check_digit("299000000009")
+    never = "299000000009" + luhn_digit("299000000009")
     with pytest.raises(CustomerNotFoundError, match="never issued"):
         store.loyalty.identify(sale, never)
     with pytest.raises(CustomerNotFoundError):

@@ -12,6 +12,7 @@ from possdk.core._barcodes import (
     VariableMeasure,
     VariableMeasureLayout,
     gtin_check_digit,
+    luhn_digit,
 )
 from possdk.core._catalog import Catalog, Product, ProductKind, ScanMatch, Unit
 from possdk.core._clock import Clock, FixedClock, IdGenerator, SystemClock
@@ -144,6 +145,7 @@ __all__ = [
     "currency",
     "format_money",
     "gtin_check_digit",
+    "luhn_digit",
     "price_lines",
     "sum_money",
 ]

@@ -60,6 +60,29 @@ def gtin_check_digit(body: str) -> int:
     return (10 - (3 * threes + ones) % 10) % 10
 
 
+def luhn_digit(body: str) -> str:
+    """Return the Luhn (mod 10) check digit for ``body``, as card numbers end in.
+
+    Used for loyalty and gift card numbers. Every second digit from the
+    right of the body, starting with the rightmost, is doubled (less 9 when
+    over 9).
+
+    Raises:
+        ValueError: ``body`` is empty or not all digits.
+    """
+    if not (isinstance(body, str) and body.isascii() and body.isdigit()):
+        raise ValueError(f"a Luhn check digit is computed over digits, got {body!r}")
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = ord(ch) - 48
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
 @attrs.frozen
 class Gtin:
     """A valid Global Trade Item Number, kept as its 14-digit form.

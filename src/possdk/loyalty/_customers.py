@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from possdk.core import luhn_digit
 from possdk.loyalty._loyalty_model import (
     CardBlockedError,
     CardStatus,
@@ -25,7 +26,6 @@ from possdk.loyalty._loyalty_model import (
     LoyaltyCard,
     LoyaltyError,
     LoyaltyProgramme,
-    card_check_digit,
     normalise_card_number,
     normalise_email,
     normalise_phone,
@@ -426,7 +426,7 @@ class Customers:
             card_like = compact.startswith(programme.card_prefix) and len(compact) == (
                 programme.card_length
             )
-            card = uow.card(compact) if compact[-1:] == card_check_digit(compact[:-1]) else None
+            card = uow.card(compact) if compact[-1:] == luhn_digit(compact[:-1]) else None
             if card is not None:
                 if card.status is not CardStatus.ACTIVE:
                     raise CardBlockedError(card.number, card.status, card.replaced_by)
@@ -473,7 +473,7 @@ class Customers:
                 f"configure a new card_prefix"
             )
         body = f"{programme.card_prefix}{serial:0{width}d}"
-        return body + card_check_digit(body)
+        return body + luhn_digit(body)
 
     def _set_status(self, number: str, status: CardStatus, event: str) -> LoyaltyCard:
         normal = normalise_card_number(number)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from possdk.core import Money, ProductKind, Receipt, TenderKind
+from possdk.core import Money, ProductKind, Receipt, TenderKind, luhn_digit
 from possdk.errors import (
     ConfigurationError,
     GiftCardError,
@@ -39,8 +39,6 @@ __all__ = [
     "GiftCardError",
     "GiftCardPolicy",
     "GiftCards",
-    "luhn_digit",
-    "luhn_valid",
 ]
 
 T = TypeVar("T")
@@ -54,22 +52,7 @@ _POLICY_KEY = "gift_card_policy"
 # ---- check digits --------------------------------------------------------------------
 
 
-def luhn_digit(body: str) -> str:
-    """The Luhn check digit for the digits ``body`` (ISO/IEC 7812, as on payment cards)."""
-    if not body.isdigit() or not body.isascii():
-        raise ValueError(f"a Luhn check digit is computed over digits, got {body!r}")
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return str((10 - total % 10) % 10)
-
-
-def luhn_valid(number: str) -> bool:
+def _luhn_ok(number: str) -> bool:
     """True if ``number`` is digits whose last one is the Luhn check digit of the rest."""
     return (
         len(number) >= 2
@@ -276,7 +259,7 @@ def check_new_number(number: str, policy: GiftCardPolicy) -> None:
             "check), which possdk masks wherever it is typed; give gift cards other numbers "
             "(GiftCards.new_number() makes 20 digits)",
         )
-    if policy.check_digit and not luhn_valid(number):
+    if policy.check_digit and not _luhn_ok(number):
         raise GiftCardError(
             number,
             f"{number!r} is not a valid gift card number (its last digit must be the Luhn "

@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from possdk.core._barcodes import luhn_digit
 from possdk.core._decimal import DIV, EXACT
 from possdk.core._money import to_decimal
 from possdk.errors import (
@@ -49,7 +50,6 @@ __all__ = [
     "RedemptionError",
     "Tier",
     "add_months",
-    "card_check_digit",
     "expiring_points",
     "normalise_card_number",
     "normalise_email",
@@ -96,19 +96,6 @@ def normalise_email(text: str) -> str:
     return email
 
 
-def card_check_digit(body: str) -> str:
-    """The Luhn (mod 10) check digit of a card number's digits without it."""
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:  # every second digit from the right, starting next to the check digit
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return str((10 - total % 10) % 10)
-
-
 def normalise_card_number(text: str) -> str:
     """A typed or scanned card number: digits only, with a valid Luhn check digit.
 
@@ -123,7 +110,7 @@ def normalise_card_number(text: str) -> str:
         raise InvalidCardNumberError(
             text, f"{text!r} is not a loyalty card number: give 8 to 19 digits"
         )
-    expected = card_check_digit(number[:-1])
+    expected = luhn_digit(number[:-1])
     if number[-1] != expected:
         raise InvalidCardNumberError(
             number,
