@@ -25,14 +25,10 @@ and then ``done``.
 from __future__ import annotations
 
 import os
-import queue
-import subprocess
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Sequence
-from pathlib import Path
 
 if __package__ in (None, ""):  # run by path: make ``tests`` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -40,7 +36,7 @@ if __package__ in (None, ""):  # run by path: make ``tests`` importable
 from possdk import Store
 from possdk.errors import AccountError
 from possdk.loyalty._coupons import CouponError
-from tests.integration._workers import ROOT, Worker, say, warm_up
+from tests.integration._workers import Worker, say, warm_up
 
 ITEM = "BOOK"
 SPEND = "9.00"
@@ -108,23 +104,7 @@ def sellers(url: str, start_file: str, card: str, coupon: str, registers: Sequen
 class Sellers(Worker):
     """The ``sellers`` process seen from the test (a :class:`Worker` of this module)."""
 
-    def __init__(self, args: Sequence[str], stderr: Path) -> None:
-        self.args = list(args)
-        self.stderr_path = stderr
-        self._stderr = stderr.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration._loyalty_workers", *self.args],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-            bufsize=1,
-        )
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        self._closed = False
+    module = "tests.integration._loyalty_workers"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,22 +27,18 @@ and then ``done``.
 from __future__ import annotations
 
 import os
-import queue
-import subprocess
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 
 if __package__ in (None, ""):  # run by path: make ``tests`` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from possdk import Store
 from possdk.errors import InsufficientStockError
-from tests.integration._workers import ROOT, Worker, say, warm_up
+from tests.integration._workers import Worker, say, warm_up
 
 ITEM = "GUM"
 START_WAIT_S = 120.0  # a seller whose test is gone stops waiting and ends
@@ -113,23 +109,7 @@ def sellers(url: str, start_file: str, specs: Sequence[str]) -> None:
 class Sellers(Worker):
     """The ``sellers`` process seen from the test (a :class:`Worker` of this module)."""
 
-    def __init__(self, args: Sequence[str], stderr: Path) -> None:
-        self.args = list(args)
-        self.stderr_path = stderr
-        self._stderr = stderr.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration._stock_workers", *self.args],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-            bufsize=1,
-        )
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        self._closed = False
+    module = "tests.integration._stock_workers"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -294,14 +294,19 @@ def parse_ack(line: str) -> Ack:
 
 
 class Worker:
-    """A worker process seen from the test: it reads the worker's lines as they come."""
+    """A worker process seen from the test: it reads the worker's lines as they come.
+
+    Subclasses name their own worker module in ``module``.
+    """
+
+    module = "tests.integration._workers"
 
     def __init__(self, args: Sequence[str], stderr: Path) -> None:
         self.args = list(args)
         self.stderr_path = stderr
         self._stderr = stderr.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration._workers", *self.args],
+            [sys.executable, "-m", self.module, *self.args],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
