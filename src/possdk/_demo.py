@@ -555,7 +555,8 @@ def run_demo(
     )
     note(
         f"{olha.name}'s points: {before} -> {loyalty.points.balance(olha.id)} "
-        f"(the ledger agrees: {loyalty.points.check().ok})"
+        f"(the ledger agrees: {loyalty.points.check().ok}); points owed to customers "
+        f"{loyalty.points.outstanding()}"
     )
 
     # 6. A voided sale and a paid-out.

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from possdk import Store
+from possdk import Money, Store
 from possdk.loyalty import (
     CouponPresent,
     ExtraPoints,
@@ -94,3 +94,16 @@ def test_without_the_coupon_or_a_customer_no_extra_points(shop: Store) -> None:
     anonymous.pay("cash", "200")
     anonymous.complete()
     assert shop.loyalty.points.balance(olha.id) == 4
+
+
+def test_points_owed_are_a_liability_at_the_point_value(shop: Store) -> None:
+    assert shop.loyalty.points.outstanding() == Money("0.00", "UAH")
+    olha = shop.loyalty.customers.add("Olha", phone="0671234567")
+    ivan = shop.loyalty.customers.add("Ivan", phone="0501234567")
+    shop.loyalty.points.adjust(olha.id, 1234, "welcome")
+    shop.loyalty.points.adjust(ivan.id, 5, "welcome")
+    # 1,239 points at the default 0.01 each: 12.39
+    assert shop.loyalty.points.outstanding() == Money("12.39", "UAH")
+    bare = make_store()
+    assert bare.loyalty.points.outstanding() == Money("0.00", "UAH")  # no programme
+    bare.close()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from possdk.core import Basket, Money, ProductKind, ReceiptKind, SaleLine, TenderKind
+from possdk.core import Basket, Money, ProductKind, ReceiptKind, RoundingMode, SaleLine, TenderKind
 from possdk.core._decimal import EXACT
 from possdk.loyalty._customers import LOYALTY_TERMINAL, _unknown
 from possdk.loyalty._loyalty_model import (
@@ -119,6 +119,23 @@ class Points:
         return self._store._read(self._programme_in)
 
     # ---- reading --------------------------------------------------------------------
+
+    def outstanding(self) -> Money:
+        """What the store owes in points: every positive balance at the programme's point value.
+
+        A liability, like gift card balances (``store.loyalty.gift_cards.outstanding()``),
+        for the accounting export; zero without a programme.
+        """
+        code = self._store.settings.currency
+
+        def read(uow: UnitOfWork) -> Money:
+            programme = self._programme_in(uow)
+            if programme is None:
+                return Money.zero(code)
+            value = EXACT.multiply(Decimal(uow.points_outstanding()), programme.point_value)
+            return Money(value, code).round(mode=RoundingMode.HALF_EVEN)
+
+        return self._store._read(read)
 
     def balance(self, customer_id: str) -> int:
         """A customer's points balance.

@@ -100,6 +100,10 @@ class LoyaltyUnitOfWork(Protocol):
         """Ids of customers with a positive balance."""
         ...
 
+    def points_outstanding(self) -> int:
+        """The sum of every positive balance: points the store still owes."""
+        ...
+
     def set_customer_tier(self, customer_id: str, tier: str | None) -> None:
         """Keep a customer's computed tier."""
         ...
@@ -354,6 +358,12 @@ class LoyaltyRepository:
         """Ids of customers with a positive balance."""
         c = t.customers.c
         return [r[0] for r in self.conn.execute(sa.select(c.id).where(c.points > 0).order_by(c.id))]
+
+    def points_outstanding(self) -> int:
+        """The sum of every positive balance: points the store still owes."""
+        c = t.customers.c
+        total = self.conn.execute(sa.select(sa.func.sum(c.points)).where(c.points > 0)).scalar()
+        return int(total or 0)
 
     def qualifying_points(self, customer_id: str, since: datetime | None) -> int:
         """Points earned minus earned points returned (taken or waived) since a time."""
