@@ -259,6 +259,11 @@ class Store:
 
         self.loyalty = Loyalty(self)
         """Customers, points, promotions, coupons and gift cards."""
+        from possdk.drivers._registry import Devices, DevicesPlugin
+
+        self.devices = Devices(self)
+        """Receipt printers, cash drawers, scanners, scales and displays."""
+        self.plugins.register(DevicesPlugin(self.devices), name="possdk-devices")
 
     # ---- opening ---------------------------------------------------------------
 
@@ -384,7 +389,8 @@ class Store:
         return store
 
     def close(self) -> None:
-        """Release the database."""
+        """Close the devices and release the database."""
+        self.devices.close()
         self.backend.close()
 
     def __enter__(self) -> Store:

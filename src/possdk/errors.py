@@ -55,6 +55,11 @@ Third-party errors are wrapped with ``raise ... from``.
      |    +-- CouponError
      |    +-- InvalidPromotionError
      |    +-- PromotionDataError
+     +-- DeviceError
+     |    +-- DeviceConfigError (also ValueError)
+     |    +-- DeviceOfflineError
+     |    +-- DeviceTimeoutError
+     |    +-- DeviceNotReadyError
      +-- PluginError
 """
 
@@ -73,6 +78,11 @@ __all__ = [
     "CsvImportError",
     "CurrencyMismatchError",
     "CustomerNotFoundError",
+    "DeviceConfigError",
+    "DeviceError",
+    "DeviceNotReadyError",
+    "DeviceOfflineError",
+    "DeviceTimeoutError",
     "DuplicateCustomerError",
     "DuplicateProductError",
     "GiftCardError",
@@ -520,3 +530,37 @@ class GiftCardError(AccountError):
     def __init__(self, number: str | None, message: str) -> None:
         super().__init__(message)
         self.number = number
+
+
+# ---- devices ---------------------------------------------------------------------
+
+
+class DeviceError(PossdkError):
+    """A device cannot do what was asked; ``device`` names it (its spec's name)."""
+
+    def __init__(self, device: str | None, message: str) -> None:
+        super().__init__(f"{device}: {message}" if device else message)
+        self.device = device
+
+
+class DeviceConfigError(DeviceError, ValueError):
+    """A device spec or URL is wrong: an unknown kind, driver or transport, a bad option."""
+
+
+class DeviceOfflineError(DeviceError):
+    """The device cannot be reached (not connected, refused, unplugged)."""
+
+
+class DeviceTimeoutError(DeviceError):
+    """The device did not answer within its timeout."""
+
+
+class DeviceNotReadyError(DeviceError):
+    """The device answers but cannot work now: paper out, cover open, scale unstable.
+
+    ``status`` is the :class:`~possdk.drivers.DeviceStatus` it reported.
+    """
+
+    def __init__(self, device: str | None, message: str, status: Any = None) -> None:
+        super().__init__(device, message)
+        self.status = status

@@ -30,6 +30,7 @@ HOOKSPEC_MODULES = (
     "possdk.payments.hookspecs",
     "possdk.inventory.hookspecs",
     "possdk.loyalty.hookspecs",
+    "possdk.drivers.hookspecs",
 )
 
 BUILTIN_PLUGINS = (
@@ -37,6 +38,8 @@ BUILTIN_PLUGINS = (
     "possdk.storage._builtin",
     "possdk.payments._builtin",
     "possdk.loyalty._builtin",
+    "possdk.drivers._builtin_printing",
+    "possdk.drivers._builtin_serial",
 )
 """Modules registered as plugins before any third-party one, as pytest does with its own."""
 
