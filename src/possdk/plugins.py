@@ -40,6 +40,7 @@ BUILTIN_PLUGINS = (
     "possdk.loyalty._builtin",
     "possdk.drivers._builtin_printing",
     "possdk.drivers._builtin_serial",
+    "possdk.drivers._builtin_sim",
 )
 """Modules registered as plugins before any third-party one, as pytest does with its own."""
 
