@@ -10,6 +10,7 @@ back whole.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import uuid
@@ -21,6 +22,7 @@ import attrs
 from possdk.errors import (
     CouponError,
 )
+from possdk.loyalty._promo_model import CouponPresent, ExtraPoints
 
 if TYPE_CHECKING:
     from possdk._store import Store
@@ -36,6 +38,8 @@ __all__ = [
     "Coupons",
     "coupon_check_char",
 ]
+
+log = logging.getLogger(__name__)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 """The characters of generated codes: no 0/O or 1/I, which read alike."""
@@ -326,7 +330,7 @@ class Coupons:
         """Redeem each coupon of a completed sale exactly once, in its transaction."""
         if receipt.is_return or not receipt.coupons:
             return
-        for code in receipt.coupons:
+        for code in self._gave_something(receipt):
             # The row lock (PostgreSQL; SQLite has one writer) makes the count of
             # this customer's uses and the update below one step.
             self._check(uow, code, receipt.customer_id, receipt.completed_at, lock=True)
@@ -344,6 +348,32 @@ class Coupons:
                 )
 
     # ---- internals ---------------------------------------------------------------------
+
+    def _gave_something(self, receipt: Receipt) -> list[str]:
+        """The receipt's coupons to redeem: all but those whose promotions all stayed away.
+
+        A coupon that a promotion's ``CouponPresent`` condition names (by code
+        or by campaign) is used only if one of those promotions applied to the
+        sale; one that no promotion names (a coupon the cashier honours by
+        hand) is always used.
+        """
+        campaigns = dict(receipt.coupon_campaigns)
+        applied = {p.promotion_id for p in receipt.totals.promotions}
+        naming: dict[str, set[str]] = {}
+        for promotion in self._store.loyalty.promotions.all():
+            if isinstance(promotion.benefit, ExtraPoints):
+                applied.add(promotion.id)  # points are not on the receipt: count it as used
+            for condition in promotion.conditions:
+                if isinstance(condition, CouponPresent):
+                    naming.setdefault(condition.code, set()).add(promotion.id)
+        kept = []
+        for code in receipt.coupons:
+            promotions = naming.get(code, set()) | naming.get(campaigns.get(code, ""), set())
+            if promotions and not promotions & applied:
+                log.info("coupon %s gave nothing on %s: not used up", code, receipt.number)
+                continue
+            kept.append(code)
+        return kept
 
     def _check(
         self,
