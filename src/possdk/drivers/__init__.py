@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from possdk.drivers._base import (
     BarcodeScanner,
+    CardTerminal,
     CashDrawer,
     CustomerDisplay,
     Device,
@@ -37,6 +38,7 @@ from possdk.errors import (
 
 __all__ = [
     "BarcodeScanner",
+    "CardTerminal",
     "CashDrawer",
     "CustomerDisplay",
     "Device",

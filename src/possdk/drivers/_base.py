@@ -13,15 +13,19 @@ import enum
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
 
 from possdk.errors import DeviceConfigError
 
+if TYPE_CHECKING:
+    from possdk.payments._model import PaymentRequest, ProviderResult
+
 __all__ = [
     "BarcodeScanner",
+    "CardTerminal",
     "CashDrawer",
     "CustomerDisplay",
     "Device",
@@ -326,6 +330,24 @@ class CustomerDisplay(Device, Protocol):
 
     def clear(self) -> None:
         """Blank the display."""
+        ...
+
+
+@runtime_checkable
+class CardTerminal(Device, Protocol):
+    """A card terminal on the counter, driven by a payment provider.
+
+    The provider (``possdk.payments.PaymentProvider``) owns the payment's
+    lifecycle and idempotency; the terminal only carries one request to the
+    card reader and brings back what it said.
+    """
+
+    def transact(self, request: PaymentRequest) -> ProviderResult:
+        """Send one request (sale, refund, void) to the terminal and wait for its answer."""
+        ...
+
+    def lookup(self, key: str) -> ProviderResult | None:
+        """What the terminal knows of an earlier request by its idempotency key, if anything."""
         ...
 
 
