@@ -462,8 +462,15 @@ class Store:
         return tuple(loads(d, Receipt) for d in docs)
 
     def reprint(self, number_or_id: str | uuid.UUID) -> Receipt:
-        """A receipt again, marked as a copy."""
-        return self.receipt(number_or_id).as_copy()
+        """A receipt again, marked as a copy; the reprint is journaled (``ReceiptReprinted``)."""
+        copy = self.receipt(number_or_id).as_copy()
+        payload = canonical({"number": copy.number, "sale_id": str(copy.sale_id)})
+
+        def work(uow: UnitOfWork) -> None:
+            self._journal(uow, copy.register_id, "ReceiptReprinted", payload, 0)
+
+        self.backend.run(work)
+        return copy
 
     def z_reports(self) -> tuple[RegisterReport, ...]:
         """Every Z report, in the order the sessions closed."""

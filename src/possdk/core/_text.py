@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING
+
+import attrs
 
 from possdk.core._decimal import EXACT, EXACT_ROUNDING, RoundingMode, quantize
 from possdk.core._lines import DiscountKind, PromotionDiscount
@@ -18,7 +21,17 @@ if TYPE_CHECKING:
     from possdk.core._receipt import Receipt
     from possdk.core._register import RegisterReport
 
-__all__ = ["Labels", "labels_for", "render_receipt", "render_report"]
+__all__ = [
+    "Labels",
+    "Row",
+    "RowKind",
+    "RowRole",
+    "labels_for",
+    "receipt_rows",
+    "render_receipt",
+    "render_report",
+    "row_text",
+]
 
 Labels = dict[str, str]
 
@@ -229,63 +242,135 @@ def _block(lines: Iterable[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+class RowKind(enum.Enum):
+    """How a receipt row is laid out on a line of text."""
+
+    TEXT = "text"
+    """Text from the left margin (already cut to the width)."""
+    CENTER = "center"
+    """Text centred on the line."""
+    PAIR = "pair"
+    """A label on the left and an amount on the right (wrapped when too long)."""
+    RULE = "rule"
+    """A line of dashes."""
+
+
+class RowRole(enum.Enum):
+    """What a receipt row says, for renderers that style it (bold, double height)."""
+
+    HEADER = "header"
+    COPY = "copy"
+    RETURN = "return"
+    TITLE = "title"
+    INFO = "info"
+    RULE = "rule"
+    ITEM = "item"
+    ITEM_DETAIL = "item_detail"
+    SUBTOTAL = "subtotal"
+    TOTAL = "total"
+    TAX = "tax"
+    TENDER = "tender"
+    CHANGE = "change"
+    EXTRA = "extra"
+
+
+@attrs.frozen
+class Row:
+    """One row of a receipt as laid out for text: what :func:`receipt_rows` returns."""
+
+    kind: RowKind
+    """Its layout."""
+    role: RowRole
+    """What it says."""
+    left: str = ""
+    """The text (or the label of a pair)."""
+    right: str = ""
+    """The amount of a pair."""
+
+
+def row_text(row: Row, width: int) -> str:
+    """A row as text ``width`` characters wide; a pair too long for one line takes two."""
+    if row.kind is RowKind.PAIR:
+        return _two(row.left, row.right, width)
+    if row.kind is RowKind.CENTER:
+        return _center(row.left, width)
+    if row.kind is RowKind.RULE:
+        return "-" * width
+    return row.left
+
+
 def render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
     """Render a receipt as plain text, ``width`` characters per line."""
+    return _block(row_text(r, width) for r in receipt_rows(receipt, width=width, locale=locale))
+
+
+def receipt_rows(receipt: Receipt, *, width: int, locale: str) -> list[Row]:
+    """A receipt as rows: the layout :func:`render_receipt` writes as text, for other renderers."""
     with localcontext(EXACT_ROUNDING):  # possdk's context, whatever the host app set
-        return _render_receipt(receipt, width=width, locale=locale)
+        return _receipt_rows(receipt, width=width, locale=locale)
 
 
-def _render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
+def _receipt_rows(receipt: Receipt, *, width: int, locale: str) -> list[Row]:
     if width < 24:
         raise ConfigurationError(f"a receipt needs at least 24 columns, got {width}")
     lb = labels_for(locale)
     code = receipt.currency
     amt = functools.partial(amount_text, currency_code=code, locale=locale)
-    rule = "-" * width
-    out: list[str] = []
+    out: list[Row] = []
+    K, R = RowKind, RowRole
+
+    def text(role: RowRole, value: str) -> None:
+        out.append(Row(K.TEXT, role, value))
+
+    def pair(role: RowRole, left: str, right: str) -> None:
+        out.append(Row(K.PAIR, role, left, right))
+
+    def rule() -> None:
+        out.append(Row(K.RULE, R.RULE))
+
     for h in receipt.header:
-        out.append(_center(h, width))
+        out.append(Row(K.CENTER, R.HEADER, h[:width]))
     if receipt.copy:
-        out.append(_center(lb["copy"], width))
+        out.append(Row(K.CENTER, R.COPY, lb["copy"][:width]))
     if receipt.is_return:
-        out.append(_center(lb["return"], width))
-    out.append(
-        _two(
-            f"{lb['receipt']} {receipt.number}",
-            datetime_text(receipt.completed_at, locale, receipt.timezone),
-            width,
-        )
+        out.append(Row(K.CENTER, R.RETURN, lb["return"][:width]))
+    pair(
+        R.TITLE,
+        f"{lb['receipt']} {receipt.number}",
+        datetime_text(receipt.completed_at, locale, receipt.timezone),
     )
-    out.append(
+    text(
+        R.INFO,
         f"{lb['register']}: {receipt.register_id}  {lb['operator']}: {receipt.operator_name}"[
             :width
-        ]
+        ],
     )
     if receipt.return_of_number:
-        out.append(f"{lb['return_of']} {receipt.return_of_number}"[:width])
-    out.append(rule)
+        text(R.INFO, f"{lb['return_of']} {receipt.return_of_number}"[:width])
+    rule()
     by_line: dict[int, list[PromotionDiscount]] = {}
     for promo in receipt.totals.promotions:
         if promo.line_no is not None:
             by_line.setdefault(promo.line_no, []).append(promo)
     for p in receipt.lines:
         ln = p.line
-        out.extend(_wrap(ln.name, width))
+        for part in _wrap(ln.name, width):
+            text(R.ITEM, part)
         qty = quantity_text(EXACT.abs(ln.quantity), _decimals(ln.quantity), locale)
         unit = "" if ln.unit.value == "each" else f" {ln.unit.value}"
         sign = "-" if ln.quantity < 0 else ""
-        out.append(_two(f"  {sign}{qty}{unit} x {amt(ln.unit_price)}", amt(p.subtotal), width))
+        pair(R.ITEM_DETAIL, f"  {sign}{qty}{unit} x {amt(ln.unit_price)}", amt(p.subtotal))
         if ln.list_price is not None:
-            out.append(f"  ({lb['price_override']} {amt(ln.list_price)})"[:width])
+            text(R.ITEM_DETAIL, f"  ({lb['price_override']} {amt(ln.list_price)})"[:width])
         if p.promotion_discount:
             named = by_line.get(ln.line_no, [])
             rest = p.promotion_discount - sum(pr.amount.amount for pr in named)
             if rest < 0:  # capped at the line's amount: one figure
                 named, rest = [], p.promotion_discount
             for pr in named:  # which promotion took what off this line
-                out.append(_two(f"  {pr.description}", amt(-pr.amount.amount), width))
+                pair(R.ITEM_DETAIL, f"  {pr.description}", amt(-pr.amount.amount))
             if rest:  # the line's share of whole-sale promotions (named below the lines)
-                out.append(_two(f"  {lb['discount']}", amt(-rest), width))
+                pair(R.ITEM_DETAIL, f"  {lb['discount']}", amt(-rest))
         if p.manual_discount:
             d = ln.discount
             label = lb["discount"]
@@ -293,34 +378,35 @@ def _render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
                 label += f" {d.describe()}"
             if d is not None and d.reason:
                 label += f" ({d.reason})"
-            out.append(_two(f"  {label}", amt(-p.manual_discount), width))
+            pair(R.ITEM_DETAIL, f"  {label}", amt(-p.manual_discount))
         if ln.account:  # a gift card sold or loaded: which one, without its whole number
-            out.append(f"  {_masked(ln.account)}"[:width])
+            text(R.ITEM_DETAIL, f"  {_masked(ln.account)}"[:width])
         if ln.note:
-            out.extend("  " + part for part in _wrap(ln.note, width - 2))
-    out.append(rule)
+            for part in _wrap(ln.note, width - 2):
+                text(R.ITEM_DETAIL, "  " + part)
+    rule()
     totals = receipt.totals
     if totals.discount:
-        out.append(_two(lb["subtotal"], amt(totals.subtotal), width))
-        out.append(_two(lb["discounts"], amt(-totals.discount), width))
+        pair(R.SUBTOTAL, lb["subtotal"], amt(totals.subtotal))
+        pair(R.SUBTOTAL, lb["discounts"], amt(-totals.discount))
     for promo in totals.promotions:
         if promo.line_no is None:  # line promotions are shown under their lines
-            out.append(f"  {promo.description}"[:width])
+            text(R.SUBTOTAL, f"  {promo.description}"[:width])
     for d in receipt.sale_discounts:
         reason = f" ({d.reason})" if d.reason else ""
-        out.append(f"  {lb['sale_discount']} {d.describe()}{reason}"[:width])
+        text(R.SUBTOTAL, f"  {lb['sale_discount']} {d.describe()}{reason}"[:width])
     total_label = lb["refund_total"] if receipt.is_return else lb["total"]
     taxed = [row for row in totals.breakdown if row.tax or row.rate.percent]
     if totals.tax_inclusive:
-        out.append(_two(total_label, money_text(totals.total, locale), width))
+        pair(R.TOTAL, total_label, money_text(totals.total, locale))
         for row in taxed:
-            out.append(_two(f"{lb['incl_tax']} {row.rate.label}", amt(row.tax), width))
+            pair(R.TAX, f"{lb['incl_tax']} {row.rate.label}", amt(row.tax))
     else:  # tax was added on top: show the net, each tax, then the total
-        out.append(_two(lb["net"], amt(totals.net), width))
+        pair(R.TAX, lb["net"], amt(totals.net))
         for row in taxed:
-            out.append(_two(f"+ {row.rate.label}", amt(row.tax), width))
-        out.append(_two(total_label, money_text(totals.total, locale), width))
-    out.append(rule)
+            pair(R.TAX, f"+ {row.rate.label}", amt(row.tax))
+        pair(R.TOTAL, total_label, money_text(totals.total, locale))
+    rule()
     for t in receipt.tenders:
         label = lb.get(t.kind.value, t.kind.value)
         if t.card is not None:
@@ -334,16 +420,16 @@ def _render_receipt(receipt: Receipt, *, width: int, locale: str) -> str:
         if t.offline:
             label += " (offline)"
         shown = t.tendered if t.kind is TenderKind.CASH else t.amount
-        out.append(_two(label, amt(shown), width))
+        pair(R.TENDER, label, amt(shown))
     if receipt.cash_rounding:
-        out.append(_two(lb["rounding"], amt(receipt.cash_rounding), width))
+        pair(R.TENDER, lb["rounding"], amt(receipt.cash_rounding))
     if receipt.change:
-        out.append(_two(lb["change"], amt(receipt.change), width))
+        pair(R.CHANGE, lb["change"], amt(receipt.change))
     if receipt.extra_lines:
-        out.append(rule)
+        rule()
         for extra in receipt.extra_lines:
-            out.extend(_center(part, width) for part in _wrap(extra, width))
-    return _block(out)
+            out.extend(Row(K.CENTER, R.EXTRA, part[:width]) for part in _wrap(extra, width))
+    return out
 
 
 def _decimals(quantity: Decimal) -> int:
