@@ -320,13 +320,21 @@ def run_demo(
     width: int = 42,
     out: Callable[[str], None] = print,
     db: str = "sqlite://",
+    devices: str | None = None,
 ) -> Store:
     """Run the scripted day and print every receipt and the Z report through ``out``.
 
     With ``db`` naming a kept store (``sqlite:///possdk-demo.db``), each run is
     the next trading day of the same shop: receipt numbers, Z numbers and the
-    journal carry on.
+    journal carry on. With ``devices="sim"``, till-1 gets a simulated receipt
+    printer, cash drawer and customer display: every receipt is printed on the
+    virtual ESC/POS printer and shown as it decodes the bytes back, and the
+    display's frames during the first sale are shown too.
     """
+    if devices not in (None, "sim"):
+        from possdk.errors import ConfigurationError
+
+        raise ConfigurationError(f"unknown demo devices {devices!r}; use sim")
     local_zone = ZoneInfo(profile_for(locale, currency_code).timezone)
     start = datetime(2026, 11, 27, 9, 0, tzinfo=local_zone)  # the shop opens at nine
     clock = FixedClock(start.astimezone(timezone.utc), step=timedelta(seconds=7))
@@ -345,6 +353,14 @@ def run_demo(
     def note(text: str) -> None:
         out(f"--- {text}")
 
+    till = _SimTill(store, width) if devices == "sim" else None
+
+    def show_receipt(title: str, receipt: Receipt) -> None:
+        if till is None:
+            show(title, receipt.as_text(width=width, locale=locale))
+        else:
+            show(f"{title} (printed on {till.printer.spec.name})", till.print(receipt, locale))
+
     leftover = store.register("till-1").session
     left_parked = store.suspended_sales()
     if leftover is not None or left_parked:  # an interrupted run: tidy up, count, close
@@ -362,6 +378,8 @@ def run_demo(
     _morning_delivery(store, note)
     session = store.register("till-1").open_session(operator="cashier-1", opening_float="500.00")
     note(f"session opened on till-1 with a float of {session.opening_float}")
+    if till is not None:
+        note("devices on till-1: " + ", ".join(d.spec.name for d in store.devices.all()))
 
     # 1. Scanned items, a weighed banana bunch from the scale's label, paid in cash.
     clock.advance(timedelta(minutes=12))
@@ -371,13 +389,17 @@ def run_demo(
     sale.scan("4820000000024")  # another bread
     sale.scan(weighed_code("00123", 1347))  # 1.347 kg of bananas
     sale.scan("04820000000031")  # milk, scanned as a GTIN-14
+    if till is not None:  # what the customer saw: each item as scanned, then the total
+        for line in sale.active_lines:
+            till.display.show_item(line.name, line.unit_price, quantity=line.quantity)
+        till.display.show_total(sale.total)
     tendered = "500" if code != "JPY" else "1000"
     sale.pay(TenderKind.CASH, tendered)
     receipt1 = sale.complete()
-    show(
-        "sale 1: scanned and weighed items, cash with change",
-        receipt1.as_text(width=width, locale=locale),
-    )
+    if till is not None:
+        till.display.show_change(receipt1.change)
+        show("customer display during sale 1", till.frames())
+    show_receipt("sale 1: scanned and weighed items, cash with change", receipt1)
 
     # 2. A split tender: part by card, the rest in cash (only cash is rounded).
     clock.advance(timedelta(minutes=9))
@@ -393,9 +415,7 @@ def run_demo(
     sale.pay(TenderKind.CARD, "200.00")
     sale.pay(TenderKind.CASH, "300")
     receipt2 = sale.complete()
-    show(
-        "sale 2: a declined card, then card and cash", receipt2.as_text(width=width, locale=locale)
-    )
+    show_receipt("sale 2: a declined card, then card and cash", receipt2)
 
     # 3. A 15% discount is above the cashier's 5% limit: the supervisor approves it.
     clock.advance(timedelta(minutes=7))
@@ -411,10 +431,7 @@ def run_demo(
     note(f"card approved only {partial.amount} of {sale.total}; the rest by phone")
     sale.pay(TenderKind.MOBILE)
     receipt3 = sale.complete()
-    show(
-        "sale 3: discount with supervisor approval, a partial card approval",
-        receipt3.as_text(width=width, locale=locale),
-    )
+    show_receipt("sale 3: discount with supervisor approval, a partial card approval", receipt3)
 
     # 4. A customer forgets their wallet: the sale is parked, the next one served, then resumed.
     clock.advance(timedelta(minutes=5))
@@ -427,9 +444,7 @@ def run_demo(
     sale.add("WATER", 2)
     sale.pay(TenderKind.MOBILE)
     receipt4 = sale.complete()
-    show(
-        "sale 4: served while another sale is parked", receipt4.as_text(width=width, locale=locale)
-    )
+    show_receipt("sale 4: served while another sale is parked", receipt4)
     clock.advance(timedelta(minutes=3))
     resumed = session.resume(parked.id)
     resumed.discount_sale(percent="5", reason="sorry for the wait")
@@ -439,10 +454,7 @@ def run_demo(
     resumed.pay(TenderKind.GIFT_CARD, "100.00", reference=gift)
     resumed.pay(TenderKind.CASH, "200")
     receipt5 = resumed.complete()
-    show(
-        "sale 5: the parked sale, resumed, with a sale discount",
-        receipt5.as_text(width=width, locale=locale),
-    )
+    show_receipt("sale 5: the parked sale, resumed, with a sale discount", receipt5)
 
     # 5. A return against receipt 1: one loaf of bread, refunded in cash at the price paid.
     clock.advance(timedelta(minutes=40))
@@ -451,14 +463,14 @@ def run_demo(
     ret.return_line(bread_line, 1)
     ret.refund(TenderKind.CASH)
     receipt6 = ret.complete()
-    show("return: one item against receipt 1", receipt6.as_text(width=width, locale=locale))
+    show_receipt("return: one item against receipt 1", receipt6)
 
     # A return against receipt 3: one coffee, refunded to the card that paid for it.
     ret = session.new_return(store.receipt(receipt3.number), approved_by="super-1")
     ret.return_line(1, 1)
     ret.refund(TenderKind.CARD)
     receipt7 = ret.complete()
-    show("return: refunded to the card that paid", receipt7.as_text(width=width, locale=locale))
+    show_receipt("return: refunded to the card that paid", receipt7)
 
     # A café buys milk by the crate: the milk falls to its reorder point and the
     # stock watcher (a possdk_stock_low plugin) prints what to order.
@@ -470,10 +482,7 @@ def run_demo(
     sale.add("MILK", crate)
     sale.pay(TenderKind.CARD)
     receipt8 = sale.complete()
-    show(
-        f"sale 6: {crate} bottles of milk for the café",
-        receipt8.as_text(width=width, locale=locale),
-    )
+    show_receipt(f"sale 6: {crate} bottles of milk for the café", receipt8)
     for po in store.inventory.create_draft_orders():
         lines = ", ".join(f"{ln.quantity} x {ln.sku}" for ln in po.lines)
         note(f"draft {po.number} for {po.supplier_id} to send tomorrow: {lines}")
@@ -499,7 +508,7 @@ def run_demo(
     sale.add("COFFEE")
     sale.pay(TenderKind.CARD)
     receipt9 = sale.complete()
-    show("sale 7: a loyalty card and a buy-2-get-1", receipt9.as_text(width=width, locale=locale))
+    show_receipt("sale 7: a loyalty card and a buy-2-get-1", receipt9)
     note(
         f"{olha.name} earned {_earned(store, receipt9)} points; balance "
         f"{loyalty.points.balance(olha.id)}"
@@ -514,7 +523,7 @@ def run_demo(
     loyalty.coupons.apply(sale, coupon)
     sale.pay(TenderKind.CASH, "500" if code != "JPY" else "1000")
     receipt10 = sale.complete()
-    show("sale 8: happy hour and a coupon", receipt10.as_text(width=width, locale=locale))
+    show_receipt("sale 8: happy hour and a coupon", receipt10)
     note(f"coupon {coupon} used: {len(loyalty.coupons.redemptions(coupon))} redemption")
 
     # A gift card sold (untaxed, undiscounted), then spent on the next sale.
@@ -524,7 +533,7 @@ def run_demo(
     sale.add_gift_card("GIFT", number, _price("500.00", code))
     sale.pay(TenderKind.CARD)
     receipt11 = sale.complete()
-    show("sale 9: a gift card sold", receipt11.as_text(width=width, locale=locale))
+    show_receipt("sale 9: a gift card sold", receipt11)
     note(f"gift card *{number[-4:]} holds {loyalty.gift_cards.balance(number)}")
     clock.advance(timedelta(minutes=4))
     sale = session.new_sale()
@@ -535,7 +544,7 @@ def run_demo(
     if not sale.is_paid:
         sale.pay(TenderKind.CASH, "500" if code != "JPY" else "1000")
     receipt12 = sale.complete()
-    show("sale 10: paid with the gift card", receipt12.as_text(width=width, locale=locale))
+    show_receipt("sale 10: paid with the gift card", receipt12)
     note(
         f"gift card *{number[-4:]} now holds {loyalty.gift_cards.balance(number)}; gift cards "
         f"outstanding {loyalty.gift_cards.outstanding()}"
@@ -549,10 +558,7 @@ def run_demo(
     ret.return_line(coffee_line, 1)
     ret.refund(TenderKind.CARD)
     receipt13 = ret.complete()
-    show(
-        "return: the coffee from sale 7, points taken back",
-        receipt13.as_text(width=width, locale=locale),
-    )
+    show_receipt("return: the coffee from sale 7, points taken back", receipt13)
     note(
         f"{olha.name}'s points: {before} -> {loyalty.points.balance(olha.id)} "
         f"(the ledger agrees: {loyalty.points.check().ok}); points owed to customers "
@@ -567,6 +573,8 @@ def run_demo(
     session.paid_out("150.00", reason="window cleaning")
     note("paid out 150.00 for window cleaning")
 
+    if till is not None:
+        note(f"the cash drawer was opened {till.drawer.opens} times")  # after each cash tender
     # 7. Close at eight with a count by denomination.
     _advance_to(clock, local_zone, 20, 0)
     expected = session.expected_cash()
@@ -574,6 +582,45 @@ def run_demo(
     z = session.close(denominations=counted)
     show("Z report", z.as_text(width=width, locale=locale))
     return store
+
+
+class _SimTill:
+    """till-1's simulated devices: a receipt printer, a cash drawer and a customer display."""
+
+    def __init__(self, store: Store, width: int) -> None:
+        from possdk.drivers._sim_printer import SimDrawer, VirtualPrinter
+        from possdk.drivers._sim_serial import SimDisplay
+
+        devices = store.devices
+        printer = devices.add(
+            f"sim://?width={width}", kind="receipt_printer", name="printer-1", register_id="till-1"
+        )
+        drawer = devices.add("sim://", kind="cash_drawer", name="drawer-1", register_id="till-1")
+        display = devices.add("sim://", kind="display", name="display-1", register_id="till-1")
+        assert isinstance(printer, VirtualPrinter)
+        assert isinstance(drawer, SimDrawer)
+        assert isinstance(display, SimDisplay)
+        self.printer, self.drawer, self.display = printer, drawer, display
+        self.width = width
+        for device in (printer, drawer, display):
+            device.open()
+
+    def print(self, receipt: Receipt, locale: str) -> str:
+        """Print a receipt on the virtual printer; the lines it decodes from the bytes it got."""
+        from possdk.drivers._layout import receipt_document
+
+        self.printer.clear()
+        self.printer.print_document(receipt_document(receipt, width=self.width, locale=locale))
+        return "\n".join(self.printer.lines())
+
+    def frames(self) -> str:
+        """Every frame the display showed, each boxed as the customer saw it."""
+        rule = "+" + "-" * self.display.width + "+"
+        boxes = []
+        for frame in self.display.frames:
+            rows = [*frame, *[""] * (self.display.rows - len(frame))]
+            boxes.append("\n".join([rule, *(f"|{r:<{self.display.width}}|" for r in rows), rule]))
+        return "\n".join(boxes)
 
 
 def _loyalty_setup(store: Store, day: int) -> LoyaltyCard:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from possdk import __version__
+
+if TYPE_CHECKING:
+    from possdk.drivers import Device, Devices, DeviceStatus
 
 __all__ = ["main"]
 
@@ -67,14 +71,26 @@ def main() -> None:
     metavar="URL",
     help="Where the demo shop is kept; each run is its next trading day. sqlite:// keeps nothing.",
 )
-def demo(locale: str, currency_code: str, width: int, db: str) -> None:
+@click.option(
+    "--devices",
+    type=click.Choice(["sim"]),
+    default=None,
+    help="Give till-1 devices: sim prints receipts on a virtual ESC/POS printer and shows "
+    "what it printed, with the customer display's frames.",
+)
+def demo(locale: str, currency_code: str, width: int, db: str, devices: str | None) -> None:
     """Run a scripted trading day and print its receipts and the Z report."""
     from possdk._demo import run_demo
     from possdk.errors import PossdkError
 
     try:
         store = run_demo(
-            locale=locale, currency_code=currency_code.upper(), width=width, out=click.echo, db=db
+            locale=locale,
+            currency_code=currency_code.upper(),
+            width=width,
+            out=click.echo,
+            db=db,
+            devices=devices,
         )
         store.close()
     except PossdkError as exc:
@@ -139,6 +155,156 @@ def journal_verify(db: str) -> None:
         _fail(exc)
     click.echo(report.as_text())
     sys.exit(0 if report.ok else 1)
+
+
+@main.group()
+def devices() -> None:
+    """Devices on the counter: list them, test them."""
+
+
+config_option = click.option(
+    "--config",
+    "config",
+    required=True,
+    metavar="FILE",
+    help="The device configuration: [[device]] tables in TOML, or JSON (.json).",
+)
+
+
+def _load_devices(config: str) -> Devices:
+    from possdk.drivers import Devices
+
+    registry = Devices.from_plugins()
+    registry.load(config)
+    return registry
+
+
+def _status_text(status: DeviceStatus) -> str:
+    from possdk.drivers import PaperState
+
+    if not status.online:
+        return f"offline: {status.message}" if status.message else "offline"
+    notes = []
+    if status.paper in (PaperState.LOW, PaperState.OUT):
+        notes.append(f"paper {status.paper.value}")
+    if status.cover_open:
+        notes.append("cover open")
+    if status.drawer_open is not None:
+        notes.append("drawer open" if status.drawer_open else "drawer closed")
+    if status.scale is not None:
+        notes.append(f"scale {status.scale.value}")
+    if status.message:
+        notes.append(status.message)
+    head = "ready" if status.ready else "not ready"
+    return head + (f" ({', '.join(notes)})" if notes else "")
+
+
+@devices.command("list")
+@config_option
+def devices_list(config: str) -> None:
+    """Show the configured devices and how each is (opening each one to ask)."""
+    from possdk.errors import DeviceError, PossdkError
+
+    try:
+        registry = _load_devices(config)
+    except PossdkError as exc:
+        _fail(exc)
+    rows = [("NAME", "KIND", "REGISTER", "URL", "STATUS")]
+    try:
+        for device in registry.all():
+            spec = device.spec
+            try:
+                device.open()
+                status = _status_text(device.status())
+            except DeviceError as exc:
+                status = f"offline: {exc}"
+            rows.append((spec.name, spec.kind.value, spec.register_id or "any", spec.url, status))
+    finally:
+        registry.close()
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
+        click.echo("  ".join([*cells, row[4]]))
+
+
+def _test_device(device: Device) -> list[str]:
+    """Make a device do its job once; what it did, line by line. Raises DeviceError."""
+    from possdk.drivers import (
+        BarcodeScanner,
+        CashDrawer,
+        CustomerDisplay,
+        ReceiptPrinter,
+        Scale,
+        ScaleState,
+    )
+    from possdk.errors import DeviceNotReadyError
+
+    device.open()
+    status = device.status()
+    if not status.online or not status.ready:
+        raise DeviceNotReadyError(device.spec.name, _status_text(status), status)
+    if isinstance(device, ReceiptPrinter):
+        device.print_lines(
+            ["possdk test receipt", f"printer {device.spec.name}", device.spec.url, "", "OK"]
+        )
+        done = ["printed a test receipt"]
+        lines = getattr(device, "lines", None)  # a virtual printer shows what it printed
+        if callable(lines):
+            done += [f"  | {line}".rstrip() for line in lines()]
+        return done
+    if isinstance(device, CashDrawer):
+        device.open_drawer()
+        return ["kicked the drawer open"]
+    if isinstance(device, Scale):
+        reading = device.read_weight()
+        if reading.state in (ScaleState.OVERLOAD, ScaleState.UNDER_ZERO):
+            raise DeviceNotReadyError(
+                device.spec.name, f"it reads {reading.kilograms} kg, {reading.state.value}"
+            )
+        return [f"read {reading.kilograms} kg ({reading.state.value})"]
+    if isinstance(device, CustomerDisplay):
+        device.show("possdk test", device.spec.name)
+        return [f"showed a test message ({device.width} characters wide)"]
+    if isinstance(device, BarcodeScanner):
+        device.start(lambda scan: None)
+        device.stop()
+        return ["started and stopped reading"]
+    return ["opened"]
+
+
+@devices.command("test")
+@config_option
+@click.argument("name", required=False)
+def devices_test(config: str, name: str | None) -> None:
+    """Print a test receipt, kick drawers, read scales, show a message; exit 1 if any fails.
+
+    With NAME, only that device.
+    """
+    from possdk.errors import DeviceError, PossdkError
+
+    try:
+        registry = _load_devices(config)
+        chosen = [registry.get(name)] if name else list(registry.all())
+    except PossdkError as exc:
+        _fail(exc)
+    failed = 0
+    try:
+        for device in chosen:
+            label = f"{device.spec.name} ({device.spec.kind.value})"
+            try:
+                done = _test_device(device)
+            except DeviceError as exc:
+                failed += 1
+                click.echo(f"{label}: FAILED: {exc}")
+                continue
+            click.echo(f"{label}: {done[0]}")
+            for line in done[1:]:
+                click.echo(line)
+    finally:
+        registry.close()
+    if failed:
+        click.echo(f"{failed} of {len(chosen)} device(s) failed", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,12 +9,21 @@ import pytest
 
 import possdk
 import possdk.core
+import possdk.drivers
 import possdk.errors
 import possdk.inventory
 import possdk.loyalty
 import possdk.payments
 
-MODULES = [possdk, possdk.core, possdk.errors, possdk.payments, possdk.inventory, possdk.loyalty]
+MODULES = [
+    possdk,
+    possdk.core,
+    possdk.errors,
+    possdk.payments,
+    possdk.inventory,
+    possdk.loyalty,
+    possdk.drivers,
+]
 
 
 def public_names():  # type: ignore[no-untyped-def]

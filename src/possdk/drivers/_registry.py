@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import pluggy
 
 from possdk._hooks import hookimpl
 from possdk.drivers._base import (
@@ -15,6 +18,7 @@ from possdk.drivers._base import (
     DeviceSpec,
     ReceiptPrinter,
 )
+from possdk.drivers._config import ConfigFormat, format_for, parse_device_config
 from possdk.errors import DeviceConfigError, PluginError
 
 if TYPE_CHECKING:
@@ -23,6 +27,18 @@ if TYPE_CHECKING:
 __all__ = ["Devices"]
 
 log = logging.getLogger(__name__)
+
+
+class _HasPlugins(Protocol):
+    """What the registry needs of its owner (a :class:`~possdk.Store`): its plugin manager."""
+
+    @property
+    def plugins(self) -> pluggy.PluginManager: ...
+
+
+class _Plugins:
+    def __init__(self, plugins: pluggy.PluginManager) -> None:
+        self.plugins = plugins
 
 
 class Devices:
@@ -36,10 +52,22 @@ class Devices:
     drawer wired to the register's receipt printer.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store | _HasPlugins) -> None:
         self._store = store
         self._devices: dict[str, Device] = {}
         self._drivers: dict[str, DeviceDriver] | None = None
+
+    @classmethod
+    def from_plugins(cls, plugins: pluggy.PluginManager | None = None) -> Devices:
+        """Devices without a store, on a plugin manager (the installed plugins by default).
+
+        For tools that only talk to devices, such as ``possdk devices test``.
+        """
+        if plugins is None:
+            from possdk.plugins import get_plugin_manager
+
+            plugins = get_plugin_manager()
+        return cls(_Plugins(plugins))
 
     # ---- drivers -----------------------------------------------------------------
 
@@ -117,6 +145,63 @@ class Devices:
             raise
         return added
 
+    def load(self, path: str | Path, *, format: ConfigFormat | None = None) -> list[Device]:
+        """Configure the devices a file lists (TOML ``[[device]]`` tables, or JSON).
+
+        The format is TOML unless ``format`` or a ``.json`` suffix says JSON
+        (TOML needs Python 3.11, or the ``tomli`` package on 3.10). Nothing is
+        added if anything is wrong; see :meth:`load_text`.
+
+        Raises:
+            DeviceConfigError: the file cannot be read, or any problem
+                :meth:`load_text` names.
+        """
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DeviceConfigError(
+                None, f"cannot read device configuration {path}: {exc.strerror or exc}"
+            ) from exc
+        return self.load_text(text, format=format or format_for(path), source=str(path))
+
+    def load_text(
+        self, text: str, *, format: ConfigFormat = "toml", source: str = "<text>"
+    ) -> list[Device]:
+        """Configure the devices ``[[device]]`` tables describe; returns them in order.
+
+        Each table has ``name``, ``kind`` and ``url``, and optionally
+        ``register``, ``driver`` and an ``options`` table. Every problem is
+        named by its table (``device #2``, counted from 1) and field, all of
+        them in one error; nothing is added if anything is wrong.
+
+        Raises:
+            DeviceConfigError: the text does not parse, a field is missing,
+                unknown or wrong, a URL or kind is bad, a name is taken, or
+                no installed driver makes the device.
+        """
+        specs = parse_device_config(text, format=format, source=source)
+        problems: list[str] = []
+        for number, spec in enumerate(specs, start=1):
+            where = f"device #{number} ({spec.name})"
+            if spec.name in self._devices:
+                problems.append(f"{where}, name: a device of this name is configured already")
+            driver = self.drivers.get(spec.driver)
+            if driver is None:
+                known = ", ".join(sorted(self.drivers)) or "none"
+                problems.append(
+                    f"{where}, driver: no device driver {spec.driver!r} "
+                    f"(installed: {known}); install its plugin"
+                )
+            elif spec.kind not in driver.kinds:
+                problems.append(
+                    f"{where}, kind: driver {spec.driver!r} makes no {spec.kind.value} devices"
+                )
+        if problems:
+            head = f"{source}: " + (f"{len(problems)} problems\n  " if len(problems) > 1 else "")
+            raise DeviceConfigError(None, head + "\n  ".join(problems))
+        return self.add_all(specs)
+
     def get(self, name: str) -> Device:
         """A configured device by name.
 
@@ -151,7 +236,18 @@ class Devices:
             device.close()
 
     def close(self) -> None:
-        """Close every device (the store does it when it closes)."""
+        """Stop automatic printing and close every device (the store does it when it closes).
+
+        Receipts still waiting in the print queue are given up to a few seconds
+        to print; what is left can be reprinted from the store.
+        """
+        auto = self._store.plugins.get_plugin("possdk-auto-print")
+        queue = getattr(auto, "queue", None)
+        if queue is not None:
+            try:
+                queue.close()
+            except Exception:
+                log.exception("closing the print queue failed")
         for device in self._devices.values():
             try:
                 device.close()
