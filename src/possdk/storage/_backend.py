@@ -236,9 +236,13 @@ class StockUnitOfWork(Protocol):
 if TYPE_CHECKING:  # their modules import SQLAlchemy: not at `import possdk` time
     from possdk.storage._sql_gifts import GiftCouponUnitOfWork
     from possdk.storage._sql_loyalty import LoyaltyUnitOfWork
+    from possdk.storage._sql_outbox import WebhookUnitOfWork
+    from possdk.storage._sql_reports import ReportsUnitOfWork
 
-    class _LoyaltyParts(LoyaltyUnitOfWork, GiftCouponUnitOfWork, Protocol):
-        """Loyalty's and gift cards' parts of a unit of work."""
+    class _LoyaltyParts(
+        LoyaltyUnitOfWork, GiftCouponUnitOfWork, WebhookUnitOfWork, ReportsUnitOfWork, Protocol
+    ):
+        """Loyalty's, gift cards', webhooks' and reports' parts of a unit of work."""
 
 else:
 

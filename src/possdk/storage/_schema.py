@@ -19,7 +19,7 @@ __all__ = ["SCHEMA_REVISION", "UTCDateTime", "metadata"]
 
 # The Alembic revision this code expects. Opening an older database asks the
 # user to run `possdk db upgrade`; a newer one is refused.
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -445,4 +445,4 @@ counters = sa.Table(
 
 # Tables kept in their own modules, defined on the same metadata (imported last:
 # they import this module's names).
-from possdk.storage import _schema_gifts, _schema_loyalty  # noqa: E402, F401
+from possdk.storage import _schema_gifts, _schema_loyalty, _schema_outbox  # noqa: E402, F401

@@ -42,6 +42,8 @@ from possdk.storage._codec import canonical, structure, unstructure
 from possdk.storage._journal import JournalEntry
 from possdk.storage._sql_gifts import GiftCouponRepository
 from possdk.storage._sql_loyalty import LoyaltyRepository
+from possdk.storage._sql_outbox import WebhookRepository
+from possdk.storage._sql_reports import ReportsRepository
 from possdk.storage._sql_stock import StockRepository, from_micro, micro
 from possdk.storage._url import StoreURL
 
@@ -57,7 +59,7 @@ RETRIES = 8
 TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 _BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED"}
 # In order; the last is SCHEMA_REVISION.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
 _COMPILED: dict[str, Any] = {
     "sqlite": sa.util.LRUCache(2000),
     "postgresql": sa.util.LRUCache(2000),
@@ -415,7 +417,9 @@ _UPDATE_PAYMENT = (
 )
 
 
-class SqlUnitOfWork(StockRepository, LoyaltyRepository, GiftCouponRepository):
+class SqlUnitOfWork(
+    StockRepository, LoyaltyRepository, GiftCouponRepository, WebhookRepository, ReportsRepository
+):
     """One SQL transaction with the repositories the Store needs."""
 
     def __init__(self, conn: Connection, backend: SqlBackend) -> None:
