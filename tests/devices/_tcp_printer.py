@@ -52,6 +52,7 @@ class TcpPrinter:
                 continue
             except OSError:
                 return  # stopped listening
+            conn.settimeout(0.05)  # before drop() can see it: it may close it at once
             data = bytearray()
             with self._lock:
                 self.connections.append(data)
@@ -61,7 +62,6 @@ class TcpPrinter:
             self._threads.append(thread)
 
     def _serve(self, conn: socket.socket, data: bytearray) -> None:
-        conn.settimeout(0.05)
         with conn:
             while not self._stopped:
                 if self.stall.is_set():
@@ -80,9 +80,13 @@ class TcpPrinter:
                 for n in (1, 2, 4):
                     if b"\x10\x04" + bytes([n]) in chunk and not self.silent:
                         try:
-                            conn.sendall(bytes([self.status[n]]))
+                            conn.sendall(bytes([self.answer(n)]))
                         except OSError:
                             return
+
+    def answer(self, n: int) -> int:
+        """The printer's answer to DLE EOT ``n`` (a subclass may model more than ``status``)."""
+        return self.status[n]
 
     # ---- what tests do -----------------------------------------------------------------
 

@@ -76,6 +76,9 @@ class SimScannerPeer(_Unplug, ScannerPeer):
         # Line noise, and an EAN-13 with a wrong check digit.
         self.device.feed(b"\x07\x00\xfe\xff\r\n4006381333932\r\n")
 
+    def go_silent(self) -> None:
+        """Nothing to do: a simulated scanner reads only what it is fed."""
+
 
 class SimScalePeer(_Unplug, ScalePeer):
     def place(self, kilograms: Decimal) -> None:

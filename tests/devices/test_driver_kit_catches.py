@@ -7,6 +7,7 @@ variant differs from it in one way and must fail the test that checks that way.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -247,6 +248,9 @@ class GoodScannerPeer(_Peer, ScannerPeer):
     def send_garbage(self) -> None:
         self.device.receive("\x00\xff#garbage")
 
+    def go_silent(self) -> None:
+        """Nothing to do: a scanner nobody scans with sends nothing."""
+
 
 class EchoingScanner(GoodScanner):
     def receive(self, data: str) -> None:
@@ -268,6 +272,25 @@ class UnstoppableScanner(GoodScanner):
     def receive(self, data: str) -> None:
         if data.isdigit():
             self.kept(Scan(data))
+
+
+class IdleOfflineScanner(GoodScanner):
+    def start(self, on_scan: Callable[[Scan], None]) -> None:
+        super().start(on_scan)
+        self.started = time.monotonic()
+
+    def status(self) -> DeviceStatus:
+        if self.on_scan is not None and time.monotonic() - self.started > 0.1:
+            return DeviceStatus(online=False)  # a read that timed out taken for a dead scanner
+        return super().status()
+
+
+class DeafScanner(GoodScanner):
+    def start(self, on_scan: Callable[[Scan], None]) -> None:
+        self.on_scan = on_scan  # never notices the hardware is gone
+
+    def status(self) -> DeviceStatus:
+        return DeviceStatus(online=self.is_open)
 
 
 # ---- scales ---------------------------------------------------------------------------
@@ -374,6 +397,13 @@ class WrappingDisplay(GoodDisplay):
         self.frame = tuple(text[i : i + self.width] for i in range(0, 2 * self.width, self.width))
 
 
+class RawTimeoutDisplay(GoodDisplay):
+    def show(self, *lines: str) -> None:
+        if self.hw.silent:
+            raise TimeoutError("write timeout")  # the transport's error, not wrapped
+        super().show(*lines)
+
+
 class NoClearDisplay(GoodDisplay):
     def clear(self) -> None:
         self._check()
@@ -437,6 +467,8 @@ def test_the_correct_fakes_pass_their_kit(device_class: type[_Fake]) -> None:
         (EchoingScanner, "test_delivers_a_sent_code_exactly_once", "on_scan got"),
         (GarbageScanner, "test_drops_garbage_and_reads_on", "garbage was delivered"),
         (UnstoppableScanner, "test_nothing_is_delivered_after_stop", "after stop()"),
+        (IdleOfflineScanner, "test_a_silent_device_times_out", "nobody scans with is online"),
+        (DeafScanner, "test_unplugged_device_raises_a_device_error_naming_it", "says online"),
         (OverloadAsStableScale, "test_reports_overload", "not OVERLOAD"),
         (OverloadAsStableScale, "test_reports_unstable", "not UNSTABLE"),
         (NoTareScale, "test_tare_takes_off_the_container", "net"),
@@ -445,6 +477,7 @@ def test_the_correct_fakes_pass_their_kit(device_class: type[_Fake]) -> None:
         (UncutDisplay, "test_cuts_lines_to_its_width", "the display shows"),
         (WrappingDisplay, "test_cuts_lines_to_its_width", "the display shows"),
         (NoClearDisplay, "test_clear_blanks_it", "after clear()"),
+        (RawTimeoutDisplay, "test_a_silent_device_times_out", "TimeoutError"),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else None,
 )

@@ -202,6 +202,21 @@ def test_bad_options_and_missing_port() -> None:
         scale.read_weight()
 
 
+def test_a_port_refusing_its_settings_is_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    import termios
+
+    import serial
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise termios.error(22, "Invalid argument")  # tcsetattr failed: not an OSError
+
+    monkeypatch.setattr(serial, "serial_for_url", refuse)
+    scale = toledo("/dev/ttyUSB0")
+    with pytest.raises(DeviceOfflineError, match="Invalid argument"):
+        scale.open()
+    assert not scale.status().online
+
+
 def test_stable_weight_refuses_what_may_not_be_sold() -> None:
     assert stable_weight(WeightReading(Decimal("0.5"), ScaleState.STABLE)) == Decimal("0.5")
     with pytest.raises(DeviceNotReadyError, match="take something off"):

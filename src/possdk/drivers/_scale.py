@@ -36,7 +36,7 @@ from possdk.core import RoundingMode
 from possdk.core._decimal import quantize
 from possdk.drivers._base import DeviceSpec, DeviceStatus, Scale, ScaleState, WeightReading
 from possdk.drivers._serial_io import FrameReader, SerialLink, SerialSettings
-from possdk.errors import DeviceConfigError, DeviceError, DeviceNotReadyError, DeviceTimeoutError
+from possdk.errors import DeviceConfigError, DeviceError, DeviceNotReadyError
 
 if TYPE_CHECKING:
     from possdk.core import Sale, SaleLine
@@ -206,24 +206,10 @@ class ToledoScale:
     def _ask(self, command: bytes) -> bytes:
         """Send a command; the reply frame (without STX and CR)."""
         self.open()
-        last: DeviceError | None = None
-        for attempt in range(self.attempts):
-            reader = FrameReader(b"\r", prefix=STX, max_length=16, device=self.spec.name)
-            self.link.discard_input()  # a late reply to an earlier request is stale
-            self.link.write(command)
-            try:
-                return self.link.read_frame(reader)
-            except DeviceTimeoutError as exc:
-                last = exc
-                log.warning(
-                    "%s: no reply to %r (attempt %d of %d)",
-                    self.spec.name,
-                    command,
-                    attempt + 1,
-                    self.attempts,
-                )
-        assert last is not None
-        raise last
+        reader = FrameReader(b"\r", prefix=STX, max_length=16, device=self.spec.name)
+        self.link.discard_input()  # a late reply to an earlier request is stale
+        self.link.write(command)
+        return self.link.read_frame(reader)
 
     def read_weight(self) -> WeightReading:
         """Ask for the weight: net of the host tare, in kilograms.

@@ -242,7 +242,7 @@ class SerialLink:
                 timeout=self.poll,  # reads poll; read_frame keeps the deadline
                 write_timeout=s.timeout,
             )
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (serial.SerialException, OSError, ValueError, *_PORT_ERRORS) as exc:
             raise DeviceOfflineError(self.device, f"cannot open {s.url}: {exc}") from exc
 
     def close(self) -> None:

@@ -120,8 +120,13 @@ def _eventually(check: Callable[[], bool], within: float, pause: float = 0.01) -
 
 
 @contextmanager
-def _device_error(device: Device, doing: str) -> Iterator[list[DeviceError]]:
-    """Expect ``doing`` to raise a DeviceError that names ``device``; yields what it raised."""
+def _device_error(
+    device: Device, doing: str, *, must_raise: bool = True
+) -> Iterator[list[DeviceError]]:
+    """Expect ``doing`` to raise a DeviceError that names ``device``; yields what it raised.
+
+    With ``must_raise=False`` it may also return; anything else it raises still fails.
+    """
     caught: list[DeviceError] = []
     name = device.spec.name
     try:
@@ -141,7 +146,8 @@ def _device_error(device: Device, doing: str) -> Iterator[list[DeviceError]]:
             f"possdk.errors.DeviceError subclasses (DeviceOfflineError, DeviceTimeoutError, ...) "
             f"and wraps its transport's errors with `raise ... from`"
         )
-    _fail(f"{name}: {doing} did not raise; it must raise a DeviceError")
+    if must_raise:
+        _fail(f"{name}: {doing} did not raise; it must raise a DeviceError")
 
 
 def _check_status(device: Device, status: object) -> DeviceStatus:
@@ -232,6 +238,10 @@ class DrawerPeer(DevicePeer):
 class ScannerPeer(DevicePeer):
     """A barcode scanner's hardware side."""
 
+    def go_silent(self) -> None:
+        """Stay connected and send nothing: a scanner nobody scans with."""
+        raise NotImplementedError
+
     def send_code(self, code: str) -> None:
         """Send one good scan of ``code``, framed as the scanner frames it."""
         raise NotImplementedError
@@ -259,6 +269,10 @@ class ScalePeer(DevicePeer):
 
 class DisplayPeer(DevicePeer):
     """A customer display's hardware side."""
+
+    def go_silent(self) -> None:
+        """Stay connected but stop taking bytes (a busy display holding the host off)."""
+        raise NotImplementedError
 
     def shown(self) -> tuple[str, ...]:
         """What the display shows now, one string per line (trailing blanks allowed)."""
@@ -548,6 +562,68 @@ class ScannerContract(DeviceContract):
         device.start(lambda scan: None)
         device.stop()
 
+    def test_unplugged_device_raises_a_device_error_naming_it(  # type: ignore[override]
+        self, device: BarcodeScanner, peer: ScannerPeer
+    ) -> None:
+        """With the hardware gone: a DeviceError naming it, or offline within the timeout.
+
+        ``start()`` raises the error, or the scanner's reader finds out and
+        ``status()`` says offline within the timeout; ``close()`` works after.
+
+        A scanner is never asked anything, so it may learn of a pulled cable only
+        when it next reads: the failure can come through ``status()``.
+        """
+        device.open()
+        _peer_can(peer.unplug, "unplug")
+        with _device_error(device, "start() after the hardware was unplugged", must_raise=False):
+            device.start(lambda scan: None)
+            try:
+                _eventually(lambda: not device.status().online, self.bound)
+            finally:
+                device.stop()
+        status = _check_status(device, device.status())
+        _expect(
+            not status.online,
+            f"{device.spec.name}: status() says online {self.bound} s after the hardware "
+            f"was unplugged while it was reading",
+        )
+        device.close()
+        device.close()
+
+    def test_a_silent_device_times_out(  # type: ignore[override]
+        self, device: BarcodeScanner, peer: ScannerPeer
+    ) -> None:
+        """A silent scanner is an idle one: online past the timeout, and nothing hangs.
+
+        ``start()``, ``status()`` and ``stop()`` each return within the timeout.
+        """
+        device.open()
+        _peer_can(peer.go_silent, "go silent")
+        name = device.spec.name
+        started = time.monotonic()
+        device.start(lambda scan: None)
+        took = {"start()": time.monotonic() - started}
+        try:
+            time.sleep(self.timeout + 0.05)  # a read times out now: nothing came, nothing is wrong
+            started = time.monotonic()
+            status = _check_status(device, device.status())
+            took["status()"] = time.monotonic() - started
+        finally:
+            started = time.monotonic()
+            device.stop()
+            took["stop()"] = time.monotonic() - started
+        for call, seconds in took.items():
+            _expect(
+                seconds <= self.bound,
+                f"{name}: {call} took {seconds:.2f} s with an idle scanner; "
+                f"the timeout is {self.timeout} s",
+            )
+        _expect(
+            status.online,
+            f"{name}: status() says offline after {self.timeout} s without a scan "
+            f"({status.message!r}); a scanner nobody scans with is online",
+        )
+
     def _collect(self, device: BarcodeScanner) -> tuple[list[Scan], threading.Lock]:
         got: list[Scan] = []
         lock = threading.Lock()
@@ -726,6 +802,37 @@ class DisplayContract(DeviceContract):
     def exercise(self, device: CustomerDisplay, peer: DisplayPeer) -> None:
         """Show a line."""
         device.show("possdk")
+
+    def test_a_silent_device_times_out(  # type: ignore[override]
+        self, device: CustomerDisplay, peer: DisplayPeer
+    ) -> None:
+        """With the display taking no bytes: ``show()`` and ``status()`` do not hang.
+
+        ``show()`` returns, or raises a DeviceError naming the display, within
+        the timeout.
+
+        A display never answers, so its status cannot see silence; what it must
+        not do is hang the till, or raise its transport's errors.
+        """
+        device.open()
+        _peer_can(peer.go_silent, "go silent")
+        started = time.monotonic()
+        with _device_error(device, "show() on a display taking no bytes", must_raise=False):
+            self.exercise(device, peer)
+        took = time.monotonic() - started
+        _expect(
+            took <= self.bound,
+            f"{device.spec.name}: show() took {took:.2f} s on a display taking no bytes; "
+            f"the timeout is {self.timeout} s",
+        )
+        started = time.monotonic()
+        _check_status(device, device.status())
+        took = time.monotonic() - started
+        _expect(
+            took <= self.bound,
+            f"{device.spec.name}: status() took {took:.2f} s on a display taking no bytes; "
+            f"the timeout is {self.timeout} s",
+        )
 
     def _shown(self, peer: DisplayPeer) -> tuple[str, ...]:
         return tuple(line.rstrip() for line in peer.shown())
