@@ -10,6 +10,7 @@ through the ``possdk_devices`` hook; each kind has a small protocol
 
 from __future__ import annotations
 
+from possdk.drivers._auto_display import enable_customer_display
 from possdk.drivers._base import (
     BarcodeScanner,
     CardTerminal,
@@ -119,6 +120,7 @@ __all__ = [
     "WeightReading",
     "decode_escpos",
     "enable_auto_print",
+    "enable_customer_display",
     "parse_toledo_reply",
     "print_receipt",
     "printable",
