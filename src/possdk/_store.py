@@ -264,6 +264,10 @@ class Store:
         self.devices = Devices(self)
         """Receipt printers, cash drawers, scanners, scales and displays."""
         self.plugins.register(DevicesPlugin(self.devices), name="possdk-devices")
+        from possdk.reports._webhooks import Webhooks
+
+        self.webhooks = Webhooks(self)
+        """Webhooks: subscriptions, signed deliveries from the journal, retries, dead letters."""
 
     # ---- opening ---------------------------------------------------------------
 
