@@ -60,6 +60,7 @@ Third-party errors are wrapped with ``raise ... from``.
      |    +-- DeviceOfflineError
      |    +-- DeviceTimeoutError
      |    +-- DeviceNotReadyError
+     +-- UnbalancedPostingsError (also ValueError)
      +-- PluginError
 """
 
@@ -123,6 +124,7 @@ __all__ = [
     "StorageError",
     "TaxError",
     "TenderError",
+    "UnbalancedPostingsError",
     "UnknownCurrencyError",
 ]
 
@@ -564,3 +566,17 @@ class DeviceNotReadyError(DeviceError):
     def __init__(self, device: str | None, message: str, status: Any = None) -> None:
         super().__init__(device, message)
         self.status = status
+
+
+# ---- reports ---------------------------------------------------------------------
+
+
+class UnbalancedPostingsError(PossdkError, ValueError):
+    """A business day's debits and credits differ: the export refuses to plug the gap."""
+
+    def __init__(self, day: Any, difference: Any) -> None:
+        super().__init__(
+            f"postings for {day.isoformat()} do not balance: debits minus credits is "
+            f"{difference}; the sales data is inconsistent, run store checks before exporting"
+        )
+        self.day, self.difference = day, difference

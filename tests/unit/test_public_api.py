@@ -14,6 +14,7 @@ import possdk.errors
 import possdk.inventory
 import possdk.loyalty
 import possdk.payments
+import possdk.reports
 
 MODULES = [
     possdk,
@@ -23,6 +24,7 @@ MODULES = [
     possdk.inventory,
     possdk.loyalty,
     possdk.drivers,
+    possdk.reports,
 ]
 
 

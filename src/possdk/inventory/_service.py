@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from possdk.core import Money, Receipt, Sale
+from possdk.core import Money, ProductKind, Receipt, Sale
 from possdk.core._decimal import DIV, EXACT, EXACT_ROUNDING, RoundingMode, quantize
 from possdk.core._money import currency, to_decimal
 from possdk.errors import (
@@ -294,6 +294,8 @@ class Inventory:
             return ()
         wanted: dict[str, Decimal] = {}
         for line in sale.active_lines:
+            if line.kind is ProductKind.GIFT_CARD:
+                continue  # no stock behind money put on a card
             wanted[line.sku] = EXACT.add(wanted.get(line.sku, ZERO), line.quantity)
         if not wanted:
             return ()
@@ -327,7 +329,8 @@ class Inventory:
     def _apply_receipt(self, uow: UnitOfWork, receipt: Receipt) -> None:
         """Write a completed sale's or return's movements, inside its transaction."""
         self._crossings.clear()
-        lines = [p.line for p in receipt.lines]
+        # Gift card lines put money on a card: there is nothing on a shelf to move.
+        lines = [p.line for p in receipt.lines if p.line.kind is not ProductKind.GIFT_CARD]
         if not lines:
             return
         items = uow.stock_items({ln.sku for ln in lines})

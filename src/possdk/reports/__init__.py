@@ -1,48 +1,53 @@
-"""Sales analytics, exports, accounting and integrations (webhooks).
+"""Reports, exports, accounting and integrations (webhooks).
 
-X and Z register reports live in :mod:`possdk.core` today. Names are
-imported on first use, so ``import possdk`` stays light.
+X and Z register reports live in :mod:`possdk.core` today. ``import possdk``
+does not import this package; a Store imports what it uses when it opens.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from possdk.reports._webhooks import (
-        Delivery,
-        DeliveryStatus,
-        Dispatcher,
-        PassReport,
-        RetryPolicy,
-        Subscription,
-        Transport,
-        Webhooks,
-        http_post,
-        sign,
-        verify_signature,
-    )
+from possdk.reports._accounting import (
+    AccountMap,
+    DayPostings,
+    JournalEntry,
+    Posting,
+    business_day_range,
+    postings_for_day,
+    to_beancount,
+    to_csv,
+)
+from possdk.reports._webhooks import (
+    Delivery,
+    DeliveryStatus,
+    Dispatcher,
+    PassReport,
+    RetryPolicy,
+    Subscription,
+    Transport,
+    Webhooks,
+    http_post,
+    sign,
+    verify_signature,
+)
 
 __all__ = [
+    "AccountMap",
+    "DayPostings",
     "Delivery",
     "DeliveryStatus",
     "Dispatcher",
+    "JournalEntry",
     "PassReport",
+    "Posting",
     "RetryPolicy",
     "Subscription",
     "Transport",
     "Webhooks",
+    "business_day_range",
     "http_post",
+    "postings_for_day",
     "sign",
+    "to_beancount",
+    "to_csv",
     "verify_signature",
 ]
-
-_WEBHOOKS = frozenset(__all__)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WEBHOOKS:
-        from possdk.reports import _webhooks
-
-        return getattr(_webhooks, name)
-    raise AttributeError(f"module 'possdk.reports' has no attribute {name!r}")

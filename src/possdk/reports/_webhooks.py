@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import attrs
 
@@ -52,9 +52,18 @@ WEBHOOKS_TERMINAL = "@webhooks"
 
 SIGNATURE_SCHEME = "sha256"
 
-Transport = Callable[[str, bytes, Mapping[str, str], float], int]
-"""``transport(url, body, headers, timeout) -> HTTP status``; raises ``OSError`` when the
-receiver cannot be reached or does not answer in time."""
+
+class Transport(Protocol):
+    """How a delivery is POSTed: ``transport(url, body, headers, timeout) -> HTTP status``.
+
+    Raises ``OSError`` when the receiver cannot be reached or does not answer
+    in time. :func:`http_post` is the default; tests and other HTTP clients
+    plug in here.
+    """
+
+    def __call__(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float, /) -> int:
+        """POST ``body`` to ``url``; the HTTP status."""
+        ...
 
 
 # ---- values --------------------------------------------------------------------------

@@ -265,3 +265,16 @@ def test_the_receipt_names_each_promotion_under_the_line_it_discounted() -> None
     assert lines[card + 2] == f"  *{number[-4:]}"  # which card, never its whole number
     assert lines[card + 3].startswith("---")  # nothing taken off a gift card
     assert number not in text
+
+
+def test_selling_a_gift_card_moves_no_stock() -> None:
+    store = shop()
+    store.inventory.set_item("GIFT", negative="block")  # even a blocking rule is not asked
+    sale = store.register("till-1").open_session(operator="cashier").new_sale()
+    sale.add("MILK")
+    sale.add_gift_card("GIFT", store.loyalty.gift_cards.new_number(), "100.00")
+    assert [s.sku for s in store.inventory.shortages(sale)] == ["MILK"]  # the card is no stock
+    sale.pay("cash", "150")
+    receipt = sale.complete()
+    moved = store.inventory.movements(document_id=receipt.sale_id)
+    assert [m.sku for m in moved] == ["MILK"]
