@@ -10,6 +10,7 @@ from benchmarks import (
     bench_commit,
     bench_pricing,
     bench_promotions,
+    bench_reports,
     bench_stock,
     bench_tender,
 )
@@ -25,6 +26,7 @@ def main() -> None:
         bench_commit,
         bench_tender,
         bench_stock,
+        bench_reports,
     ):
         for line in bench.run():
             print(line)

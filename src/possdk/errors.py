@@ -60,7 +60,8 @@ Third-party errors are wrapped with ``raise ... from``.
      |    +-- DeviceOfflineError
      |    +-- DeviceTimeoutError
      |    +-- DeviceNotReadyError
-     +-- UnbalancedPostingsError (also ValueError)
+     +-- ReportError (also ValueError)
+ |    +-- UnbalancedPostingsError
      +-- PluginError
 """
 
@@ -116,6 +117,7 @@ __all__ = [
     "RefundError",
     "RegisterError",
     "RegisterSessionStateError",
+    "ReportError",
     "ReturnError",
     "SaleError",
     "SaleStateError",
@@ -571,7 +573,11 @@ class DeviceNotReadyError(DeviceError):
 # ---- reports ---------------------------------------------------------------------
 
 
-class UnbalancedPostingsError(PossdkError, ValueError):
+class ReportError(PossdkError, ValueError):
+    """A report was asked for something it cannot give: an empty period, an unknown ranking."""
+
+
+class UnbalancedPostingsError(ReportError):
     """A business day's debits and credits differ: the export refuses to plug the gap."""
 
     def __init__(self, day: Any, difference: Any) -> None:

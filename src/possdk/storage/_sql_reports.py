@@ -12,9 +12,10 @@ amounts are negative).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
+import attrs
 import sqlalchemy as sa
 
 from possdk.storage import _schema as t
@@ -22,10 +23,38 @@ from possdk.storage import _schema as t
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-__all__ = ["ReportsRepository", "ReportsUnitOfWork", "SalesDayTotals"]
+__all__ = [
+    "ReportsRepository",
+    "ReportsUnitOfWork",
+    "SalesDayTotals",
+    "SalesFilter",
+    "SalesKindTotals",
+]
 
 SalesDayTotals = tuple[int, int, int, int, int, int, int, int]
 """(sales, returns, subtotal, discount, net, tax, total, rounding), minor units."""
+
+
+SalesKindTotals = tuple[str, int, int, int, int, int, int, int, int]
+"""(kind, receipts, subtotal, discount, net, tax, total, items in millionths, lines).
+
+Amounts in minor units; items and lines count the receipts' unvoided lines.
+"""
+
+
+@attrs.frozen
+class SalesFilter:
+    """Which receipts an analytics query reads.
+
+    Completed in UTC ``[start, end)``, in ``currency``, optionally at one
+    register and by one operator.
+    """
+
+    currency: str
+    start: datetime
+    end: datetime
+    register_id: str | None = None
+    operator_id: str | None = None
 
 
 class ReportsUnitOfWork(Protocol):
@@ -71,10 +100,68 @@ class ReportsUnitOfWork(Protocol):
         """
         ...
 
+    # ---- analytics ------------------------------------------------------------
+
+    def sales_by_kind(self, where: SalesFilter) -> Iterator[SalesKindTotals]:
+        """Per receipt kind (``sale``, ``return``): counts, summed amounts and items."""
+        ...
+
+    def sales_by_bucket(self, where: SalesFilter) -> Iterator[tuple[datetime, int, int, int, int]]:
+        """(UTC quarter-hour start, sales, returns, total, net) of the receipts, summed.
+
+        Quarter-hours, so every real time zone's local hours and days are whole
+        sums of them (offsets are multiples of 15 minutes); at most 96 rows a day.
+        """
+        ...
+
+    def sales_by_local_day(
+        self, where: SalesFilter, offset_minutes: int
+    ) -> Iterator[tuple[date, int, int, int, int]]:
+        """(local date, sales, returns, total, net), the date taken at a fixed UTC offset.
+
+        Exact only for a period with no offset change inside it (the caller checks).
+        """
+        ...
+
+    def sales_by_category(
+        self, where: SalesFilter
+    ) -> Iterator[tuple[str | None, int, int, int, int]]:
+        """(product category, lines, quantity in millionths, net, gross) of unvoided lines."""
+        ...
+
+    def tenders_taken(self, where: SalesFilter) -> Iterator[tuple[str, int, int]]:
+        """(tender kind, tenders, amount) of the receipts' tenders, summed."""
+        ...
+
+    def top_products(
+        self, where: SalesFilter, by: str, limit: int
+    ) -> Iterator[tuple[str, str | None, int, int, int]]:
+        """(SKU, catalog name, quantity in millionths, net, gross) of the ``limit`` best SKUs.
+
+        ``by`` is ``"revenue"`` (gross) or ``"quantity"``; returns are netted in.
+        """
+        ...
+
+    def products_not_sold_since(
+        self, currency: str, since: datetime
+    ) -> Iterator[tuple[str, str, datetime | None]]:
+        """(SKU, name, last sale or None) of active catalog goods not sold since ``since``."""
+        ...
+
 
 def _in_range(currency: str, start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
     s = t.sales.c
     return [s.completed_at >= start, s.completed_at < end, s.currency == currency]
+
+
+def _filtered(where: SalesFilter) -> list[sa.ColumnElement[bool]]:
+    s = t.sales.c
+    out = _in_range(where.currency, where.start, where.end)
+    if where.register_id is not None:
+        out.append(s.register_id == where.register_id)
+    if where.operator_id is not None:
+        out.append(s.operator_id == where.operator_id)
+    return out
 
 
 class ReportsRepository:
@@ -189,3 +276,181 @@ class ReportsRepository:
         )
         for cost, quantity, count in self.conn.execute(stmt):
             yield (None if cost is None else str(cost)), int(quantity), int(count)
+
+    # ---- analytics ------------------------------------------------------------
+
+    def sales_by_kind(self, where: SalesFilter) -> Iterator[SalesKindTotals]:
+        """Per receipt kind (``sale``, ``return``): counts, summed amounts and items."""
+        s, ln = t.sales.c, t.sale_lines.c
+        totals = (
+            sa.select(
+                s.kind,
+                sa.func.count(),
+                sa.func.sum(s.subtotal_minor),
+                sa.func.sum(s.discount_minor),
+                sa.func.sum(s.net_minor),
+                sa.func.sum(s.tax_minor),
+                sa.func.sum(s.total_minor),
+            )
+            .where(*_filtered(where))
+            .group_by(s.kind)
+        )
+        items = (
+            sa.select(s.kind, sa.func.sum(ln.quantity_micro), sa.func.count())
+            .select_from(t.sale_lines.join(t.sales, s.id == ln.sale_id))
+            .where(*_filtered(where), ln.voided == sa.false())
+            .group_by(s.kind)
+        )
+        counted = {str(k): (int(q), int(n)) for k, q, n in self.conn.execute(items)}
+        for kind, n, sub, disc, net, tax, total in self.conn.execute(totals):
+            q, lines = counted.get(str(kind), (0, 0))
+            yield str(kind), int(n), int(sub), int(disc), int(net), int(tax), int(total), q, lines
+
+    def sales_by_bucket(self, where: SalesFilter) -> Iterator[tuple[datetime, int, int, int, int]]:
+        """(UTC quarter-hour start, sales, returns, total, net) of the receipts, summed."""
+        s = t.sales.c
+        is_return = sa.case((s.kind == "return", 1), else_=0)
+        sums = (
+            sa.func.sum(1 - is_return),
+            sa.func.sum(is_return),
+            sa.func.sum(s.total_minor),
+            sa.func.sum(s.net_minor),
+        )
+        if self.conn.dialect.name == "sqlite":
+            # ISO text in UTC: the hour is a prefix, the quarter is in the minutes.
+            hour = sa.func.substr(s.completed_at, 1, 13)
+            quarter = sa.cast(sa.func.substr(s.completed_at, 15, 2), sa.Integer) // 15
+            stmt = sa.select(hour, quarter, *sums).where(*_filtered(where)).group_by(hour, quarter)
+            for h, q, n, r, total, net in self.conn.execute(stmt):
+                at = datetime.fromisoformat(f"{h}:00:00+00:00") + timedelta(minutes=15 * int(q))
+                yield at, int(n), int(r), int(total), int(net)
+            return
+        epoch = sa.func.floor(sa.extract("epoch", s.completed_at) / 900)
+        bucket = sa.cast(epoch, sa.BigInteger)
+        stmt = sa.select(bucket, *sums).where(*_filtered(where)).group_by(bucket)
+        for b, n, r, total, net in self.conn.execute(stmt):
+            at = datetime.fromtimestamp(int(b) * 900, timezone.utc)
+            yield at, int(n), int(r), int(total), int(net)
+
+    def sales_by_local_day(
+        self, where: SalesFilter, offset_minutes: int
+    ) -> Iterator[tuple[date, int, int, int, int]]:
+        """(local date, sales, returns, total, net), the date taken at a fixed UTC offset."""
+        s = t.sales.c
+        if self.conn.dialect.name == "sqlite":
+            # ISO text in UTC: the date is a prefix; date() shifts it only when needed.
+            day: sa.ColumnElement[Any] = (
+                sa.func.substr(s.completed_at, 1, 10)
+                if offset_minutes == 0
+                else sa.func.date(
+                    sa.func.substr(s.completed_at, 1, 19), f"{offset_minutes:+d} minutes"
+                )
+            )
+        else:
+            shifted = sa.func.timezone("UTC", s.completed_at) + timedelta(minutes=offset_minutes)
+            day = sa.cast(shifted, sa.Date)
+        is_return = sa.case((s.kind == "return", 1), else_=0)
+        stmt = (
+            sa.select(
+                day,
+                sa.func.sum(1 - is_return),
+                sa.func.sum(is_return),
+                sa.func.sum(s.total_minor),
+                sa.func.sum(s.net_minor),
+            )
+            .where(*_filtered(where))
+            .group_by(day)
+        )
+        for d, n, r, total, net in self.conn.execute(stmt):
+            local = d if isinstance(d, date) else date.fromisoformat(d)
+            yield local, int(n), int(r), int(total), int(net)
+
+    def sales_by_category(
+        self, where: SalesFilter
+    ) -> Iterator[tuple[str | None, int, int, int, int]]:
+        """(product category, lines, quantity in millionths, net, gross) of unvoided lines."""
+        s, ln, p = t.sales.c, t.sale_lines.c, t.products.c
+        stmt = (
+            sa.select(
+                p.category,
+                sa.func.count(),
+                sa.func.sum(ln.quantity_micro),
+                sa.func.sum(ln.net_minor),
+                sa.func.sum(ln.gross_minor),
+            )
+            .select_from(
+                t.sale_lines.join(t.sales, s.id == ln.sale_id).outerjoin(
+                    t.products, p.sku == ln.sku
+                )
+            )
+            .where(*_filtered(where), ln.voided == sa.false())
+            .group_by(p.category)
+            .order_by(p.category)
+        )
+        for category, n, quantity, net, gross in self.conn.execute(stmt):
+            yield category, int(n), int(quantity), int(net), int(gross)
+
+    def tenders_taken(self, where: SalesFilter) -> Iterator[tuple[str, int, int]]:
+        """(tender kind, tenders, amount) of the receipts' tenders, summed."""
+        s, x = t.sales.c, t.tenders.c
+        stmt = (
+            sa.select(x.kind, sa.func.count(), sa.func.sum(x.amount_minor))
+            .select_from(t.tenders.join(t.sales, s.id == x.sale_id))
+            .where(*_filtered(where))
+            .group_by(x.kind)
+            .order_by(x.kind)
+        )
+        for kind, n, amount in self.conn.execute(stmt):
+            yield str(kind), int(n), int(amount)
+
+    def top_products(
+        self, where: SalesFilter, by: str, limit: int
+    ) -> Iterator[tuple[str, str | None, int, int, int]]:
+        """(SKU, catalog name, quantity in millionths, net, gross) of the ``limit`` best SKUs."""
+        s, ln, p = t.sales.c, t.sale_lines.c, t.products.c
+        quantity = sa.func.sum(ln.quantity_micro).label("quantity")
+        gross = sa.func.sum(ln.gross_minor).label("gross")
+        key = gross if by == "revenue" else quantity
+        best = (
+            sa.select(ln.sku, quantity, sa.func.sum(ln.net_minor).label("net"), gross)
+            .select_from(t.sale_lines.join(t.sales, s.id == ln.sale_id))
+            .where(*_filtered(where), ln.voided == sa.false())
+            .group_by(ln.sku)
+            .order_by(key.desc(), ln.sku)
+            .limit(limit)
+            .subquery()
+        )
+        b = best.c
+        order = b.gross if by == "revenue" else b.quantity
+        stmt = (
+            sa.select(b.sku, p.name, b.quantity, b.net, b.gross)
+            .select_from(best.outerjoin(t.products, p.sku == b.sku))
+            .order_by(order.desc(), b.sku)
+        )
+        for sku, name, q, net, g in self.conn.execute(stmt):
+            yield str(sku), name, int(q), int(net), int(g)
+
+    def products_not_sold_since(
+        self, currency: str, since: datetime
+    ) -> Iterator[tuple[str, str, datetime | None]]:
+        """(SKU, name, last sale or None) of active catalog goods not sold since ``since``."""
+        s, ln, p = t.sales.c, t.sale_lines.c, t.products.c
+        last = (
+            sa.select(ln.sku, sa.func.max(s.completed_at).label("last"))
+            .select_from(t.sale_lines.join(t.sales, s.id == ln.sale_id))
+            .where(s.kind == "sale", s.currency == currency, ln.voided == sa.false())
+            .group_by(ln.sku)
+            .subquery()
+        )
+        stmt = (
+            sa.select(p.sku, p.name, last.c.last)
+            .select_from(t.products.outerjoin(last, last.c.sku == p.sku))
+            .where(
+                p.active == sa.true(),
+                p.kind == "goods",
+                sa.or_(last.c.last.is_(None), last.c.last < since),
+            )
+            .order_by(last.c.last.is_not(None), last.c.last, p.sku)
+        )
+        for sku, name, when in self.conn.execute(stmt):
+            yield str(sku), str(name), when
