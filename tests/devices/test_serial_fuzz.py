@@ -104,6 +104,14 @@ def test_good_codes_survive_noise_and_split_reads(
     assert delivered == [i for i in items if isinstance(i, str)]
 
 
+def test_a_crlf_split_right_after_overlong_input_does_not_swallow_the_next_scan() -> None:
+    """Found by the property above: the CR ending overlong input came at the end of one
+    read and its LF at the start of the next, and the next good scan was skipped too."""
+    stream = b"\x00" * 200 + b"\r\n" + b"00000000\r\n"
+    reader = FrameReader(TERMINATORS["CRLF"], max_length=64)
+    assert run(reader, chunked(stream, [201]), ScanValidator()) == ["00000000"]
+
+
 @FUZZ
 @given(
     items=st.lists(

@@ -104,19 +104,6 @@ def control_bytes(value: str) -> bytes:
     return value.encode("latin-1")
 
 
-def _number(spec: DeviceSpec, key: str, default: float, *, low: float, high: float) -> float:
-    raw = spec.options.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise DeviceConfigError(spec.name, f"option {key}={raw!r} is not a number") from None
-    if not low <= value <= high:
-        raise DeviceConfigError(spec.name, f"option {key}={raw} must be from {low:g} to {high:g}")
-    return value
-
-
 @attrs.frozen
 class SerialSettings:
     """How to open a serial port, read from a spec's options by :meth:`from_spec`."""
@@ -165,9 +152,9 @@ class SerialSettings:
         stop_raw = spec.options.get("stopbits", "1")
         if stop_raw not in _STOPBITS:
             raise DeviceConfigError(spec.name, f"option stopbits={stop_raw!r}: use 1, 1.5 or 2")
-        size = _number(spec, "bytesize", bytesize, low=5, high=8)
-        rate = _number(spec, "baudrate", baudrate, low=50, high=4_000_000)
-        retries = _number(spec, "retries", 3, low=0, high=100)
+        size = spec.option_number("bytesize", bytesize, low=5, high=8)
+        rate = spec.option_number("baudrate", baudrate, low=50, high=4_000_000)
+        retries = spec.option_number("retries", 3, low=0, high=100)
         if size != int(size) or rate != int(rate) or retries != int(retries):
             raise DeviceConfigError(spec.name, "baudrate, bytesize and retries are whole numbers")
         return cls(
@@ -176,9 +163,9 @@ class SerialSettings:
             bytesize=int(size),
             parity=_PARITIES[parity_raw],
             stopbits=_STOPBITS[stop_raw],
-            timeout=_number(spec, "timeout", 1.0, low=0.001, high=600),
+            timeout=spec.option_number("timeout", 1.0, low=0.001, high=600),
             retries=int(retries),
-            backoff=_number(spec, "backoff", 0.1, low=0, high=60),
+            backoff=spec.option_number("backoff", 0.1, low=0, high=60),
         )
 
 
@@ -403,6 +390,7 @@ class FrameReader:
     dropped: int = 0
     _buffer: bytearray = attrs.field(factory=bytearray, init=False)
     _skipping: bool = attrs.field(default=False, init=False)
+    _skip_tail: bytes = attrs.field(default=b"", init=False)  # a skipped split terminator's start
     _last: float | None = attrs.field(default=None, init=False)
     _ready: list[bytes] = attrs.field(factory=list, init=False)
 
@@ -416,6 +404,7 @@ class FrameReader:
         """Forget a partial frame and any frames not popped yet."""
         self._buffer.clear()
         self._skipping = False
+        self._skip_tail = b""
         self._ready.clear()
 
     def pop(self) -> bytes | None:
@@ -435,6 +424,7 @@ class FrameReader:
                 self._drop("a partial frame (no terminator before a pause)", self._buffer)
             self._buffer.clear()
             self._skipping = False
+            self._skip_tail = b""
         if now is not None:
             self._last = now
         frames: list[bytes] = []
@@ -444,9 +434,17 @@ class FrameReader:
                 if at >= 0:  # a new frame starts: stop skipping there
                     piece = piece[at:]
                     self._skipping = False
+                    self._skip_tail = b""
                 else:
                     if ended:
                         self._skipping = False
+                        self._skip_tail = b""
+                    elif piece:
+                        self._skip_tail = (
+                            piece[-(len(self.terminator) - 1) :]
+                            if len(self.terminator) > 1
+                            else b""
+                        )
                     continue
             self._buffer += piece
             if ended:
@@ -462,6 +460,8 @@ class FrameReader:
                     del self._buffer[:at]
                 if len(self._buffer) > self.max_length + len(self.prefix) + len(self.suffix):
                     self._drop(f"overlong input (over {self.max_length} bytes)", self._buffer)
+                    keep = len(self.terminator) - 1
+                    self._skip_tail = bytes(self._buffer[-keep:]) if keep > 0 else b""
                     self._buffer.clear()
                     self._skipping = True
         self._ready.extend(frames)
@@ -479,9 +479,13 @@ class FrameReader:
                     start = i + 1
             out.append((data[start:], False))
             return out
-        if len(term) > 1 and self._buffer.endswith(term[:-1]) and data.startswith(term[-1:]):
-            # The terminator was split across two reads: the buffer holds its start.
-            del self._buffer[-(len(term) - 1) :]
+        held = self._skip_tail if self._skipping else self._buffer
+        if len(term) > 1 and held.endswith(term[:-1]) and data.startswith(term[-1:]):
+            # The terminator was split across two reads: the buffer (or, while
+            # skipping overlong input, what was skipped last) holds its start.
+            if not self._skipping:
+                del self._buffer[-(len(term) - 1) :]
+            self._skip_tail = b""
             out.append((b"", True))
             data = data[1:]
         parts = data.split(term)
