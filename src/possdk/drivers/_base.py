@@ -210,6 +210,25 @@ class DeviceSpec:
             register_id,
         )
 
+    def option_number(self, key: str, default: float, *, low: float, high: float) -> float:
+        """A numeric option (``timeout``, ``baudrate``, ``pin``), ``default`` when not given.
+
+        Raises:
+            DeviceConfigError: not a number, or outside ``low`` to ``high``.
+        """
+        raw = self.options.get(key)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise DeviceConfigError(self.name, f"option {key}={raw!r} is not a number") from None
+        if not low <= value <= high:
+            raise DeviceConfigError(
+                self.name, f"option {key}={raw} must be from {low:g} to {high:g}"
+            )
+        return value
+
     @property
     def url(self) -> str:
         """The spec as a URL again (options in a stable order)."""

@@ -201,19 +201,6 @@ def _choice(spec: DeviceSpec, key: str, allowed: tuple[str, ...], default: str) 
     return value
 
 
-def _number(spec: DeviceSpec, key: str, default: float, low: float, high: float) -> float:
-    raw = spec.options.get(key)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise DeviceConfigError(spec.name, f"option {key}={raw!r} is not a number") from None
-    if not low <= value <= high:
-        raise DeviceConfigError(spec.name, f"option {key}={raw} must be from {low} to {high}")
-    return value
-
-
 @attrs.frozen
 class PrinterOptions:
     """A printer's (or drawer's) options, read from its URL's query.
@@ -262,27 +249,29 @@ class PrinterOptions:
         Raises:
             DeviceConfigError: an unknown value or a number out of range.
         """
-        pin = int(_number(spec, "pin", 2, 2, 5))
+        pin = int(spec.option_number("pin", 2, low=2, high=5))
         if pin not in (2, 5):
             raise DeviceConfigError(spec.name, f"option pin={pin}: the drawer pin is 2 or 5")
-        timeout = _number(spec, "timeout", 5.0, 0.01, 600)
+        timeout = spec.option_number("timeout", 5.0, low=0.01, high=600)
         return cls(
             profile=spec.options.get("profile") or None,
             codepage=spec.options.get("codepage", "CP866").upper(),
-            width=int(_number(spec, "width", 42, 24, 80)),
+            width=int(spec.option_number("width", 42, low=24, high=80)),
             pin=pin,
-            pulse_on_ms=int(_number(spec, "pulse_on", 100, 2, 510)),
-            pulse_off_ms=int(_number(spec, "pulse_off", 100, 2, 510)),
+            pulse_on_ms=int(spec.option_number("pulse_on", 100, low=2, high=510)),
+            pulse_off_ms=int(spec.option_number("pulse_off", 100, low=2, high=510)),
             timeout=timeout,
-            connect_timeout=_number(spec, "connect_timeout", min(timeout, 3.0), 0.01, 600),
-            retries=int(_number(spec, "retries", 3, 1, 100)),
-            backoff=_number(spec, "backoff", 0.25, 0, 60),
+            connect_timeout=spec.option_number(
+                "connect_timeout", min(timeout, 3.0), low=0.01, high=600
+            ),
+            retries=int(spec.option_number("retries", 3, low=1, high=100)),
+            backoff=spec.option_number("backoff", 0.25, low=0, high=60),
             cut=_choice(spec, "cut", _CUTS, "partial"),
             qr=_choice(spec, "qr", _QR, "auto"),
-            barcode_width=int(_number(spec, "barcode_width", 2, 2, 6)),
+            barcode_width=int(spec.option_number("barcode_width", 2, low=2, high=6)),
             drawer_sensor=_choice(spec, "drawer_sensor", _SENSOR, "none"),
             status=_choice(spec, "status", ("on", "off"), "on") == "on",
-            baudrate=int(_number(spec, "baudrate", 9600, 300, 921600)),
+            baudrate=int(spec.option_number("baudrate", 9600, low=300, high=921600)),
         )
 
 
