@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -155,6 +155,102 @@ def journal_verify(db: str) -> None:
         _fail(exc)
     click.echo(report.as_text())
     sys.exit(0 if report.ok else 1)
+
+
+@main.group()
+def report() -> None:
+    """Sales reports over a period, from the store's database."""
+
+
+def _period(start: str, end: str | None) -> tuple[Any, Any]:
+    from datetime import date, timedelta
+
+    try:
+        first = date.fromisoformat(start)
+        last = date.fromisoformat(end) if end else first
+    except ValueError as exc:
+        raise click.BadParameter(f"dates are YYYY-MM-DD ({exc})") from None
+    if last < first:
+        raise click.BadParameter(f"--to {last} is before --from {first}")
+    return first, last + timedelta(days=1)  # --to is the last day, included
+
+
+@report.command("sales")
+@db_option
+@click.option("--from", "start", required=True, metavar="DATE", help="The first day, YYYY-MM-DD.")
+@click.option("--to", "end", default=None, metavar="DATE", help="The last day (default: --from).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print it.",
+)
+@click.option("--top", default=10, show_default=True, help="How many top products.")
+def report_sales(db: str, start: str, end: str | None, fmt: str, top: int) -> None:
+    """The period's summary, its sales by day and its top products (local dates, inclusive)."""
+    import json
+
+    from possdk import Store
+    from possdk.errors import PossdkError
+    from possdk.reports import Analytics
+
+    first, after = _period(start, end)
+    try:
+        with Store.open(db) as store:
+            analytics = Analytics(store)
+            parts = {
+                "summary": analytics.summary(first, after),
+                "by_day": analytics.by_day(first, after),
+                "top_products": analytics.top_products(first, after, limit=top),
+            }
+    except PossdkError as exc:
+        _fail(exc)
+    if fmt == "json":
+        click.echo(json.dumps({k: json.loads(v.to_json()) for k, v in parts.items()}, indent=2))
+    elif fmt == "csv":
+        click.echo("\n".join(v.to_csv() for v in parts.values()), nl=False)
+    else:
+        click.echo("\n\n".join(v.as_text(width=48).rstrip("\n") for v in parts.values()))
+
+
+@main.group()
+def export() -> None:
+    """Data for other systems: the accounting ledger."""
+
+
+@export.command("accounting")
+@db_option
+@click.option("--from", "start", required=True, metavar="DATE", help="The first day, YYYY-MM-DD.")
+@click.option("--to", "end", default=None, metavar="DATE", help="The last day (default: --from).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["beancount", "csv"]),
+    default="beancount",
+    show_default=True,
+    help="A beancount ledger or one CSV row per posting.",
+)
+def export_accounting(db: str, start: str, end: str | None, fmt: str) -> None:
+    """Each business day as balanced double-entry postings (local dates, inclusive)."""
+    from datetime import timedelta
+
+    from possdk import Store
+    from possdk.errors import PossdkError
+    from possdk.reports import postings_for_day, to_beancount, to_csv
+
+    first, after = _period(start, end)
+    try:
+        with Store.open(db) as store:
+            days = []
+            day = first
+            while day < after:
+                days.append(postings_for_day(store, day))
+                day += timedelta(days=1)
+    except PossdkError as exc:
+        _fail(exc)
+    click.echo(to_beancount(days) if fmt == "beancount" else to_csv(days), nl=False)
 
 
 @main.group()

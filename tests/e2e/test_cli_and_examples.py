@@ -163,3 +163,31 @@ def test_the_same_demo_runs_against_postgresql(postgresql_url):
     verify = cli("journal", "verify", "--db", postgresql_url)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "journal OK" in verify.stdout
+
+
+def test_report_and_export_work_on_the_demo_shop(tmp_path):
+    assert cli("demo", cwd=tmp_path).returncode == 0
+    db = "sqlite:///possdk-demo.db"
+    text = cli("report", "sales", "--db", db, "--from", "2026-11-27", "--top", "3", cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "Sales summary 2026-11-27 to 2026-11-28" in text.stdout
+    assert re.search(r"^sales\s+10$", text.stdout, re.M)
+    assert re.search(r"^2026-11-27\s+10\s+3\s+3149\.23", text.stdout, re.M)  # as the Z report
+    as_json = cli("report", "sales", "--db", db, "--from", "2026-11-27", "--format", "json",
+                  cwd=tmp_path)  # fmt: skip
+    assert as_json.returncode == 0, as_json.stderr
+    import json
+
+    data = json.loads(as_json.stdout)
+    assert set(data) == {"summary", "by_day", "top_products"}
+    ledger = cli("export", "accounting", "--db", db, "--from", "2026-11-27", cwd=tmp_path)
+    assert ledger.returncode == 0, ledger.stderr
+    assert 'business day 2026-11-27: 10 sales, 3 returns"' in ledger.stdout
+    amounts = [
+        decimal.Decimal(m.group(1))
+        for m in re.finditer(r"^  \S+\s+(-?\d+\.\d+) UAH$", ledger.stdout, re.M)
+    ]
+    assert amounts and sum(amounts) == 0  # the day balances
+    bad = cli("report", "sales", "--db", db, "--from", "2026-11-28", "--to", "2026-11-27",
+              cwd=tmp_path)  # fmt: skip
+    assert bad.returncode == 2 and "before --from" in bad.stderr
