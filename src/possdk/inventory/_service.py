@@ -1124,19 +1124,11 @@ class Inventory:
         extra: Mapping[str, Any] | None = None,
     ) -> None:
         body = _json(po)
-        uow.put_stock_document(
-            kind=_PO,
-            id=po.id,
-            number=po.number,
-            status=po.status.value,
-            location_id=po.location_id,
-            created_at=po.created_at,
-            updated_at=now,
-            body=body,
-            new=new,
-        )
         payload = body if not extra else _json({"order": po, **extra})
-        self._store._journal(uow, INVENTORY_TERMINAL, event, payload, 0)
+        self._keep_document(
+            uow, _PO, po.id, po.number, po.status.value, po.location_id, po.created_at,
+            now, event, body, payload, new=new,
+        )  # fmt: skip
 
     def _orders(
         self, uow: UnitOfWork, statuses: Sequence[PurchaseOrderStatus] | None
@@ -1316,18 +1308,10 @@ class Inventory:
         self, uow: UnitOfWork, transfer: Transfer, now: datetime, event: str, *, new: bool = False
     ) -> None:
         body = _json(transfer)
-        uow.put_stock_document(
-            kind=_TRANSFER,
-            id=transfer.id,
-            number=transfer.number,
-            status=transfer.status.value,
-            location_id=transfer.from_location,
-            created_at=transfer.sent_at,
-            updated_at=now,
-            body=body,
-            new=new,
-        )
-        self._store._journal(uow, INVENTORY_TERMINAL, event, body, 0)
+        self._keep_document(
+            uow, _TRANSFER, transfer.id, transfer.number, transfer.status.value,
+            transfer.from_location, transfer.sent_at, now, event, body, body, new=new,
+        )  # fmt: skip
 
     # ---- counts ----------------------------------------------------------------------
 
@@ -1549,18 +1533,40 @@ class Inventory:
         new: bool = False,
     ) -> None:
         body = _json(_CountDocument(count, result))
+        self._keep_document(
+            uow, _COUNT, count.id, count.number, count.status.value, count.location_id,
+            count.started_at, now, event, body, body, new=new,
+        )  # fmt: skip
+
+    def _keep_document(
+        self,
+        uow: UnitOfWork,
+        kind: str,
+        document_id: uuid.UUID,
+        number: str,
+        status: str,
+        location_id: str,
+        created_at: datetime,
+        now: datetime,
+        event: str,
+        body: str,
+        payload: str,
+        *,
+        new: bool,
+    ) -> None:
+        """Keep a purchase order, transfer or count and journal the change, in one step."""
         uow.put_stock_document(
-            kind=_COUNT,
-            id=count.id,
-            number=count.number,
-            status=count.status.value,
-            location_id=count.location_id,
-            created_at=count.started_at,
+            kind=kind,
+            id=document_id,
+            number=number,
+            status=status,
+            location_id=location_id,
+            created_at=created_at,
             updated_at=now,
             body=body,
             new=new,
         )
-        self._store._journal(uow, INVENTORY_TERMINAL, event, body, 0)
+        self._store._journal(uow, INVENTORY_TERMINAL, event, payload, 0)
 
     # ---- valuation -------------------------------------------------------------------
 
