@@ -10,7 +10,8 @@ sessions with X and Z reports, and plugins for everything else::
     sale = session.new_sale()
     sale.scan("4820000000017")
     sale.pay("cash", "500")
-    print(sale.complete().as_text(locale="uk_UA"))
+    receipt = sale.complete()
+    text = receipt.as_text(locale="uk_UA")  # for the screen or the printer
 """
 
 from possdk import errors

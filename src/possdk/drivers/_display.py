@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal
 
 from possdk.core import Money, RoundingMode
@@ -161,10 +162,8 @@ class DisplayLayout:
 
     width: int
     encoding: str = "ascii"
-
-    def show(self, *lines: str) -> None:  # pragma: no cover - provided by the device
-        """Show these lines."""
-        raise NotImplementedError
+    show: Callable[..., None]
+    """Show these lines (the device's own method)."""
 
     def _text(self, text: str) -> str:
         # Transliterate before laying out: "Дякуємо" takes 7 cells, "Diakuiemo" 9.

@@ -7,6 +7,7 @@ text, CSV and JSON. No sale is loaded into Python.
 
 from __future__ import annotations
 
+import abc
 import csv
 import io
 import json
@@ -68,17 +69,17 @@ def _json(value: object) -> object:
     return value if isinstance(value, int | str) or value is None else _cell(value)
 
 
-class _Tabular:
+class _Tabular(abc.ABC):
     """Shared renderers: a result is a title, a header and rows of cells."""
 
-    def _title(self) -> str:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _title(self) -> str: ...
 
-    def _header(self) -> tuple[str, ...]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _header(self) -> tuple[str, ...]: ...
 
-    def _rows(self) -> list[tuple[object, ...]]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _rows(self) -> list[tuple[object, ...]]: ...
 
     _shrink = 0  # the column cut to fit the width: the one holding names
 

@@ -36,7 +36,7 @@ hardware would::
             yield device
             device.close()
 
-A peer method left as it is here raises ``NotImplementedError``, and the tests
+A peer method left as it is here raises :class:`PeerCannot`, and the tests
 that need it are skipped with a reason, so the report shows what was not
 checked. Set :attr:`DeviceContract.timeout` to the timeout the fixture
 built the device with.
@@ -79,6 +79,7 @@ __all__ = [
     "DisplayContract",
     "DisplayPeer",
     "DrawerPeer",
+    "PeerCannot",
     "PrinterPeer",
     "ReceiptPrinterContract",
     "ScaleContract",
@@ -100,11 +101,19 @@ def _expect(condition: bool, message: str) -> None:
         _fail(message)
 
 
+class PeerCannot(Exception):
+    """What a peer raises for a part of the hardware it cannot play; the tests needing it skip.
+
+    The base peers raise it from every method; a plugin's peer overrides
+    what its hardware side can do.
+    """
+
+
 def _peer_can(call: Callable[[], T], what: str) -> T:
     """Call a peer method; skip the test if the peer does not implement it."""
     try:
         return call()
-    except NotImplementedError:
+    except PeerCannot:
         pytest.skip(f"the peer cannot {what}; implement it to run this test")
 
 
@@ -192,11 +201,11 @@ class DevicePeer:
         The device's next operation must raise a DeviceError, and ``status()``
         must say it is offline.
         """
-        raise NotImplementedError
+        raise PeerCannot("unplug")
 
     def go_silent(self) -> None:
         """Stay connected but stop answering: the device must time out, not hang."""
-        raise NotImplementedError
+        raise PeerCannot("go_silent")
 
 
 class PrinterPeer(DevicePeer):
@@ -204,23 +213,23 @@ class PrinterPeer(DevicePeer):
 
     def printed(self) -> list[str]:
         """Every text line printed so far, decoded as the printer would print it."""
-        raise NotImplementedError
+        raise PeerCannot("printed")
 
     def cuts(self) -> int:
         """How many times the paper was cut."""
-        raise NotImplementedError
+        raise PeerCannot("cuts")
 
     def kicks(self) -> list[int]:
         """The drawer pins pulsed (2 or 5), one entry per pulse, in order."""
-        raise NotImplementedError
+        raise PeerCannot("kicks")
 
     def set_paper(self, state: PaperState) -> None:
         """Make the paper sensors report ``state``."""
-        raise NotImplementedError
+        raise PeerCannot("set_paper")
 
     def set_cover_open(self, cover_open: bool) -> None:
         """Open or close the printer's cover."""
-        raise NotImplementedError
+        raise PeerCannot("set_cover_open")
 
 
 class DrawerPeer(DevicePeer):
@@ -228,11 +237,11 @@ class DrawerPeer(DevicePeer):
 
     def kicks(self) -> int:
         """How many times the drawer was kicked open."""
-        raise NotImplementedError
+        raise PeerCannot("kicks")
 
     def close_by_hand(self) -> None:
         """The cashier pushes the drawer shut (its sensor then says closed)."""
-        raise NotImplementedError
+        raise PeerCannot("close_by_hand")
 
 
 class ScannerPeer(DevicePeer):
@@ -240,15 +249,15 @@ class ScannerPeer(DevicePeer):
 
     def go_silent(self) -> None:
         """Stay connected and send nothing: a scanner nobody scans with."""
-        raise NotImplementedError
+        raise PeerCannot("go_silent")
 
     def send_code(self, code: str) -> None:
         """Send one good scan of ``code``, framed as the scanner frames it."""
-        raise NotImplementedError
+        raise PeerCannot("send_code")
 
     def send_garbage(self) -> None:
         """Send something the device must drop (line noise, a broken frame, a bad check digit)."""
-        raise NotImplementedError
+        raise PeerCannot("send_garbage")
 
 
 class ScalePeer(DevicePeer):
@@ -256,15 +265,15 @@ class ScalePeer(DevicePeer):
 
     def place(self, kilograms: Decimal) -> None:
         """Put ``kilograms`` on the platter and let it settle (a stable gross weight)."""
-        raise NotImplementedError
+        raise PeerCannot("place")
 
     def wobble(self) -> None:
         """Make the weight move: readings are unstable until the next :meth:`place`."""
-        raise NotImplementedError
+        raise PeerCannot("wobble")
 
     def overload(self) -> None:
         """Put more than the capacity on the platter."""
-        raise NotImplementedError
+        raise PeerCannot("overload")
 
 
 class DisplayPeer(DevicePeer):
@@ -272,11 +281,11 @@ class DisplayPeer(DevicePeer):
 
     def go_silent(self) -> None:
         """Stay connected but stop taking bytes (a busy display holding the host off)."""
-        raise NotImplementedError
+        raise PeerCannot("go_silent")
 
     def shown(self) -> tuple[str, ...]:
         """What the display shows now, one string per line (trailing blanks allowed)."""
-        raise NotImplementedError
+        raise PeerCannot("shown")
 
 
 # ---- the contracts -----------------------------------------------------------------
@@ -302,7 +311,7 @@ class DeviceContract:
     @pytest.fixture
     def device(self) -> Device:
         """A fresh device, not opened; a subclass must override this fixture."""
-        raise NotImplementedError(
+        raise TypeError(
             f"{type(self).__name__} must define a `device` fixture returning a fresh device "
             f"(see possdk.testing.devices)"
         )
@@ -310,7 +319,7 @@ class DeviceContract:
     @pytest.fixture
     def peer(self) -> DevicePeer:
         """The hardware side of the device; a subclass must override this fixture."""
-        raise NotImplementedError(
+        raise TypeError(
             f"{type(self).__name__} must define a `peer` fixture returning the hardware side "
             f"(see possdk.testing.devices)"
         )
@@ -322,7 +331,7 @@ class DeviceContract:
 
     def exercise(self, device: Any, peer: Any) -> None:
         """Do the kind's main job once (the timeout and unplug tests use it)."""
-        raise NotImplementedError
+        raise PeerCannot("exercise")
 
     # ---- every kind ----------------------------------------------------------------
 

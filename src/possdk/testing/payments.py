@@ -204,7 +204,7 @@ class PaymentProviderContract:
     @pytest.fixture
     def provider(self) -> PaymentProvider:
         """A fresh provider for one test; a subclass must override this fixture."""
-        raise NotImplementedError(
+        raise TypeError(
             f"{type(self).__name__} must define a `provider` fixture returning a fresh "
             f"PaymentProvider (see possdk.testing.payments)"
         )
