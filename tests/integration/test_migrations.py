@@ -218,3 +218,44 @@ def test_upgrade_does_not_go_back(tmp_path) -> None:  # type: ignore[no-untyped-
         upgrade(url, "0001")
     with pytest.raises(SchemaVersionError, match="unknown revision"):
         upgrade(url, "0042")
+
+
+def test_0010_fills_customers_and_promotions_from_the_receipts(durable_url, open_store):
+    from possdk.loyalty import PercentOff, Promotion
+    from possdk.storage import _schema as t
+
+    store = open_store(durable_url)
+    store.loyalty.promotions.add(
+        Promotion("bread-20", "Bread -20%", PercentOff(20, skus={"BREAD"}))
+    )
+    ann = store.loyalty.customers.add("Ann")
+    session = open_till(store)
+    sale = session.new_sale()
+    sale.identify_customer(ann.id)
+    sale.add("BREAD", 2)
+    sale.add("COFFEE")
+    sale.pay("cash", "1000")
+    receipt = sale.complete()
+    plain = sell(session, [("COFFEE", 1)])
+    store.close()
+
+    def read(conn: sa.Connection) -> tuple[Any, Any]:
+        s, p = t.sales.c, t.sale_promotions.c
+        customers = dict(conn.execute(sa.select(s.number, s.customer_id)).all())
+        promos = conn.execute(
+            sa.select(p.promotion_id, p.description, p.line_no, p.amount_minor)
+        ).all()
+        return customers, promos
+
+    written = on_database(durable_url, read)
+    assert written[0] == {receipt.number: ann.id, plain.number: None}
+    (promotion,) = receipt.totals.promotions
+    expected = [("bread-20", promotion.description, promotion.line_no, promotion.amount.minor)]
+    assert [tuple(r) for r in written[1]] == expected
+    downgrade(durable_url, "0009")
+    done = possdk("db", "upgrade", "--db", durable_url)
+    assert done.returncode == 0, done.stderr
+    assert schema_differences(durable_url) == []
+    filled = on_database(durable_url, read)
+    assert filled[0] == written[0]
+    assert [tuple(r) for r in filled[1]] == expected

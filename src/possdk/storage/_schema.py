@@ -19,7 +19,7 @@ __all__ = ["SCHEMA_REVISION", "UTCDateTime", "metadata"]
 
 # The Alembic revision this code expects. Opening an older database asks the
 # user to run `possdk db upgrade`; a newer one is refused.
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -161,7 +161,9 @@ sales = sa.Table(
     sa.Column("change_minor", sa.BigInteger, nullable=False),
     sa.Column("return_of", Uuid, sa.ForeignKey("sales.id"), nullable=True, index=True),
     sa.Column("receipt", sa.Text, nullable=False),  # the whole receipt, canonical JSON
+    sa.Column("customer_id", sa.String(36), nullable=True),  # the identified customer (0010)
     sa.Index("ix_sales_register_completed", "register_id", "completed_at"),
+    sa.Index("ix_sales_customer_completed", "customer_id", "completed_at"),
 )
 
 sale_lines = sa.Table(
@@ -193,6 +195,17 @@ sale_taxes = sa.Table(
     sa.Column("percent", sa.String(20), nullable=False),
     sa.Column("net_minor", sa.BigInteger, nullable=False),
     sa.Column("tax_minor", sa.BigInteger, nullable=False),
+)
+
+sale_promotions = sa.Table(
+    "sale_promotions",  # what each automatic promotion took off a receipt (0010)
+    metadata,
+    sa.Column("sale_id", Uuid, sa.ForeignKey("sales.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("promotion_id", sa.String(64), nullable=False),
+    sa.Column("description", sa.String(400), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=True),  # None: off the whole sale
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
 )
 
 tenders = sa.Table(

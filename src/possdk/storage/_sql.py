@@ -59,7 +59,7 @@ RETRIES = 8
 TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 _BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED"}
 # In order; the last is SCHEMA_REVISION.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010")
 _COMPILED: dict[str, Any] = {
     "sqlite": sa.util.LRUCache(2000),
     "postgresql": sa.util.LRUCache(2000),
@@ -766,6 +766,7 @@ class SqlUnitOfWork(
                 change,
                 raw.uuid(receipt.return_of),
                 document,
+                receipt.customer_id,
             ),
         )
         no = raw.flag(False)
@@ -844,6 +845,14 @@ class SqlUnitOfWork(
                         x.reference,
                     )
                     for x in receipt.tenders
+                ],
+            )
+        if totals.promotions:  # per promotion, for "discounts given by promotion"
+            cur.executemany(
+                raw.inserts["sale_promotions"],
+                [
+                    (sale_id, seq, p.promotion_id, p.description, p.line_no, p.amount.minor)
+                    for seq, p in enumerate(totals.promotions, 1)
                 ],
             )
 
