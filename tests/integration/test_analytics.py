@@ -195,8 +195,10 @@ def test_a_period_must_run_forwards_and_ranks_are_known(shop: tuple[Store, Fixed
     store, _ = shop
     with pytest.raises(ReportError, match="start < end"):
         Analytics(store).summary(FRI, FRI)
-    with pytest.raises(ReportError, match="'revenue' or 'quantity'"):
-        Analytics(store).top_products(THU, SAT, by="margin")  # type: ignore[arg-type]
+    with pytest.raises(ReportError, match="'revenue', 'quantity' or 'margin'"):
+        Analytics(store).top_products(THU, SAT, by="profit")  # type: ignore[arg-type]
+    with pytest.raises(ReportError, match="limit must be at least 1"):
+        Analytics(store).top_products(THU, SAT, limit=0)
 
 
 # ---- a period is the sum of its days -------------------------------------------------

@@ -23,6 +23,7 @@ from possdk.core._decimal import EXACT, RoundingMode
 from possdk.core._money import Money, currency
 from possdk.core._tender import TenderKind
 from possdk.errors import ConfigurationError, UnbalancedPostingsError
+from possdk.storage._sql_reports import SalesFilter
 
 if TYPE_CHECKING:
     from possdk._store import Store
@@ -279,7 +280,7 @@ def _build(
             continue
         codes = rates.get(category or "", ())
         post(f"sales:{'+'.join(codes)}" if codes else "sales:untaxed", -minor(net))
-    for rate, _, tax in uow.tax_by_rate(code, start, end):
+    for rate, _, _, tax in uow.tax_by_rate(SalesFilter(code, start, end)):
         post(f"tax:{rate}", -minor(tax))
 
     # Debits: what the tenders took (cash already rounded); the rounding is income.

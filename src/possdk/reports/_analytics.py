@@ -11,7 +11,7 @@ import abc
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import TYPE_CHECKING, Literal
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from possdk.core._decimal import EXACT
+from possdk.core._decimal import EXACT, RoundingMode
 from possdk.core._money import Money
 from possdk.errors import ReportError
 from possdk.reports._accounting import business_day_range
@@ -33,18 +33,23 @@ __all__ = [
     "Analytics",
     "CategorySales",
     "DaySales",
+    "DiscountsByPromotion",
     "HourWeekdayHeatmap",
+    "Margins",
     "ProductSales",
+    "PromotionDiscount",
     "SalesByDay",
     "SalesSummary",
     "SlowMover",
     "SlowMovers",
+    "TaxRateSales",
     "TenderSales",
     "TopProducts",
 ]
 
 _MICRO = Decimal(1_000_000)
 _CENT = Decimal("0.01")
+_FOUR = Decimal("0.0001")
 _RATIO = Context(prec=28, rounding=ROUND_HALF_UP)  # explicit: never the ambient context
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -84,9 +89,16 @@ class _Tabular(abc.ABC):
     _shrink = 0  # the column cut to fit the width: the one holding names
 
     def as_text(self, width: int = 80) -> str:
-        """A plain-text table, lines at most ``width`` wide (names are cut with ``~``)."""
+        """A plain-text table, lines at most ``width`` wide (names are cut with ``~``).
+
+        Columns with nothing in them (costs where none are known) are left out.
+        """
         header = self._header()
         rows = [tuple(_cell(v) for v in r) for r in self._rows()]
+        keep = [i for i in range(len(header)) if i <= self._shrink or any(r[i] for r in rows)]
+        if rows and len(keep) < len(header):
+            header = tuple(header[i] for i in keep)
+            rows = [tuple(r[i] for i in keep) for r in rows]
         widths = [max(len(c) for c in col) for col in zip(header, *rows, strict=True)]
         k = self._shrink
         others = sum(w + 2 for i, w in enumerate(widths) if i != k)
@@ -146,7 +158,9 @@ class SalesSummary(_Tabular):
     tax: Money
     """Tax, sales and returns netted."""
     discount: Money
-    """Discounts given, sales and returns netted."""
+    """Discounts given on sale receipts (as the Z report counts them)."""
+    discount_returned: Money
+    """The discounts' share refunded with returned lines (negative or zero)."""
     items: Decimal
     """Quantity sold on sale receipts (pieces, or kilograms for weighed goods)."""
     items_returned: Decimal
@@ -179,7 +193,7 @@ class SalesSummary(_Tabular):
         if not self.sales_total.amount:
             return Decimal(0)
         share = _RATIO.divide(-self.returns_total.amount, self.sales_total.amount)
-        return share.quantize(Decimal("0.0001"), context=_RATIO)
+        return share.quantize(_FOUR, context=_RATIO)
 
     def _title(self) -> str:
         return f"Sales summary {_period(self.start, self.end)}"
@@ -197,6 +211,7 @@ class SalesSummary(_Tabular):
             ("net", self.net),
             ("tax", self.tax),
             ("discount", self.discount),
+            ("discount_returned", self.discount_returned),
             ("items", self.items),
             ("items_returned", self.items_returned),
             ("average_basket", self.average_basket),
@@ -337,18 +352,36 @@ class ProductSales:
     """Revenue before tax."""
     gross: Money
     """Revenue, tax included."""
+    cost: Money | None = None
+    """Cost of the goods sold (quantity out x unit cost when sold), if known for all of it."""
+
+    @property
+    def margin(self) -> Money | None:
+        """``net - cost``; None when the cost is not known."""
+        return None if self.cost is None else self.net - self.cost
+
+    @property
+    def margin_rate(self) -> Decimal | None:
+        """``margin / net`` to four places (0.3125 is 31.25 %); None without cost or revenue."""
+        margin = self.margin
+        if margin is None or not self.net.amount:
+            return None
+        return _RATIO.divide(margin.amount, self.net.amount).quantize(_FOUR, context=_RATIO)
 
 
 @attrs.frozen
 class TopProducts(_Tabular):
-    """The best-selling products of a period, by revenue or by quantity."""
+    """The best-selling products of a period, by revenue, quantity or margin.
+
+    Gift cards are not products sold (the money is a liability) and are left out.
+    """
 
     start: date
     """First local date of the period."""
     end: date
     """The local date after the period."""
     by: str
-    """``"revenue"`` or ``"quantity"``."""
+    """``"revenue"``, ``"quantity"`` or ``"margin"``."""
     products: tuple[ProductSales, ...]
     """Best first; ties by SKU."""
 
@@ -358,10 +391,146 @@ class TopProducts(_Tabular):
         return f"Top products by {self.by} {_period(self.start, self.end)}"
 
     def _header(self) -> tuple[str, ...]:
-        return ("sku", "name", "quantity", "net", "gross")
+        return ("sku", "name", "quantity", "net", "gross", "cost", "margin")
 
     def _rows(self) -> list[tuple[object, ...]]:
-        return [(p.sku, p.name, p.quantity, p.net, p.gross) for p in self.products]
+        return [
+            (p.sku, p.name, p.quantity, p.net, p.gross, p.cost, p.margin) for p in self.products
+        ]
+
+
+@attrs.frozen
+class Margins(_Tabular):
+    """Revenue, cost of goods sold and margin of a period, where the cost is known.
+
+    A product's cost is the quantity that left stock times the unit cost at the
+    time (returns put back at theirs), summed exactly and rounded half up once
+    per product. Products without a known cost for everything sold (services,
+    untracked items, stock received without a cost) are counted apart in
+    ``uncosted_net`` and are not in the margin.
+    """
+
+    start: date
+    """First local date of the period."""
+    end: date
+    """The local date after the period."""
+    products: tuple[ProductSales, ...]
+    """Every product sold, best margin first (uncosted last); ties by SKU."""
+    net: Money
+    """Revenue before tax of every product (gift cards excluded)."""
+    costed_net: Money
+    """... of the products whose cost is known."""
+    cost: Money
+    """Their cost of goods sold."""
+
+    _shrink = 1
+
+    @property
+    def uncosted_net(self) -> Money:
+        """Revenue of the products whose cost is not known."""
+        return self.net - self.costed_net
+
+    @property
+    def margin(self) -> Money:
+        """``costed_net - cost``."""
+        return self.costed_net - self.cost
+
+    @property
+    def margin_rate(self) -> Decimal | None:
+        """``margin / costed_net`` to four places; None without costed revenue."""
+        if not self.costed_net.amount:
+            return None
+        return _RATIO.divide(self.margin.amount, self.costed_net.amount).quantize(
+            _FOUR, context=_RATIO
+        )
+
+    def _title(self) -> str:
+        rate = "" if self.margin_rate is None else f" ({self.margin_rate * 100:.2f} %)"
+        return f"Margin {_period(self.start, self.end)}: {_cell(self.margin)}{rate}"
+
+    def _header(self) -> tuple[str, ...]:
+        return ("sku", "name", "quantity", "net", "cost", "margin", "margin_rate")
+
+    def _rows(self) -> list[tuple[object, ...]]:
+        return [
+            (p.sku, p.name, p.quantity, p.net, p.cost, p.margin, p.margin_rate)
+            for p in self.products
+        ]
+
+
+@attrs.frozen
+class PromotionDiscount:
+    """What one promotion took off in a period."""
+
+    promotion_id: str
+    """The promotion's id (``"manual"`` for the cashiers' discounts)."""
+    description: str
+    """As the receipts printed it (the latest wording)."""
+    receipts: int
+    """Sale receipts it applied to."""
+    amount: Money
+    """How much it took off (positive)."""
+
+
+@attrs.frozen
+class DiscountsByPromotion(_Tabular):
+    """Discounts given on the period's sale receipts, per promotion and manual.
+
+    ``total`` equals :attr:`SalesSummary.discount` for the same period. Returns
+    refund a line's share of its discounts (:attr:`SalesSummary.discount_returned`);
+    that share is not split by promotion.
+    """
+
+    start: date
+    """First local date of the period."""
+    end: date
+    """The local date after the period."""
+    promotions: tuple[PromotionDiscount, ...]
+    """Largest first, then by id."""
+    manual: Money
+    """Taken off by hand (line and sale discounts entered at the till)."""
+
+    _shrink = 1
+
+    @property
+    def total(self) -> Money:
+        """Promotions and manual discounts together."""
+        return sum((p.amount for p in self.promotions), self.manual)
+
+    def _title(self) -> str:
+        return f"Discounts by promotion {_period(self.start, self.end)}"
+
+    def _header(self) -> tuple[str, ...]:
+        return ("promotion", "description", "receipts", "amount")
+
+    def _rows(self) -> list[tuple[object, ...]]:
+        rows: list[tuple[object, ...]] = [
+            (p.promotion_id, p.description, p.receipts, p.amount) for p in self.promotions
+        ]
+        rows.append(("manual", "Manual discounts", None, self.manual))
+        rows.append(("total", "", None, self.total))
+        return rows
+
+
+@attrs.frozen
+class TaxRateSales(_Tabular):
+    """Net, tax and gross per tax rate, sales and returns netted (from the receipts)."""
+
+    start: date
+    """First local date of the period."""
+    end: date
+    """The local date after the period."""
+    rows: tuple[tuple[str, Decimal, Money, Money, Money], ...]
+    """(rate code, percent, net, tax, gross)."""
+
+    def _title(self) -> str:
+        return f"Sales by tax rate {_period(self.start, self.end)}"
+
+    def _header(self) -> tuple[str, ...]:
+        return ("rate", "percent", "net", "tax", "gross")
+
+    def _rows(self) -> list[tuple[object, ...]]:
+        return list(self.rows)
 
 
 @attrs.frozen
@@ -469,7 +638,8 @@ class Analytics:
             returns_total=self._money(r[5]),
             net=self._money(s[3] + r[3]),
             tax=self._money(s[4] + r[4]),
-            discount=self._money(s[2] + r[2]),
+            discount=self._money(s[2]),
+            discount_returned=self._money(r[2]),
             items=_qty(s[6]),
             items_returned=_qty(r[6]),
         )
@@ -577,24 +747,145 @@ class Analytics:
         start: date,
         end: date,
         *,
-        by: Literal["revenue", "quantity"] = "revenue",
+        by: Literal["revenue", "quantity", "margin"] = "revenue",
         limit: int = 20,
         register_id: str | None = None,
         operator_id: str | None = None,
     ) -> TopProducts:
-        """The ``limit`` best-selling products by gross revenue or quantity (SQL LIMIT)."""
-        if by not in ("revenue", "quantity"):
-            raise ReportError(f"top products are ranked by 'revenue' or 'quantity', not {by!r}")
+        """The ``limit`` best-selling products by gross revenue, quantity or margin.
+
+        By revenue or quantity the database ranks and cuts (SQL LIMIT), then the
+        costs of those products are read; by margin every product sold is costed
+        (one row per product, as :meth:`margins`). Gift cards are left out.
+        """
+        if by not in ("revenue", "quantity", "margin"):
+            raise ReportError(
+                f"top products are ranked by 'revenue', 'quantity' or 'margin', not {by!r}"
+            )
         if limit < 1:
             raise ReportError(f"limit must be at least 1, got {limit}")
+        if by == "margin":
+            margins = self.margins(start, end, register_id=register_id, operator_id=operator_id)
+            best = tuple(p for p in margins.products if p.cost is not None)[:limit]
+            return TopProducts(start, end, by, best)
         where = self._where(start, end, register_id, operator_id)
 
         def read(uow: UnitOfWork) -> TopProducts:
+            rows = list(uow.top_products(where, by, limit))
+            costs = self._costs(uow.product_costs(where, [r[0] for r in rows]))
             products = tuple(
-                ProductSales(sku, name or sku, _qty(q), self._money(net), self._money(gross))
-                for sku, name, q, net, gross in uow.top_products(where, by, limit)
+                ProductSales(
+                    sku,
+                    name or sku,
+                    _qty(q),
+                    self._money(net),
+                    self._money(gross),
+                    costs.get(sku),
+                )
+                for sku, name, q, net, gross in rows
             )
             return TopProducts(start, end, by, products)
+
+        return self._store._read(read)
+
+    def _costs(self, rows: Iterable[tuple[str, str | None, int]]) -> dict[str, Money | None]:
+        """Each SKU's cost of goods sold: exact sums rounded half up once; None if unknown.
+
+        A SKU with any quantity that left stock without a known cost has no cost.
+        """
+        exact: dict[str, Decimal | None] = {}
+        for sku, unit_cost, quantity in rows:
+            if sku in exact and exact[sku] is None:
+                continue
+            if unit_cost is None:
+                exact[sku] = None if quantity else exact.get(sku, Decimal(0))
+                continue
+            moved = EXACT.multiply(_qty(quantity), Decimal(unit_cost))
+            exact[sku] = EXACT.add(exact.get(sku) or Decimal(0), moved)
+        return {
+            sku: None if v is None else Money(v, self._code).round(mode=RoundingMode.HALF_UP)
+            for sku, v in exact.items()
+        }
+
+    def margins(
+        self,
+        start: date,
+        end: date,
+        *,
+        register_id: str | None = None,
+        operator_id: str | None = None,
+    ) -> Margins:
+        """Revenue, cost of goods sold and margin per product, from ``start`` up to ``end``.
+
+        One row per product sold, not per sale: the database sums each product's
+        lines and its stock movements by cost.
+        """
+        where = self._where(start, end, register_id, operator_id)
+
+        def read(uow: UnitOfWork) -> Margins:
+            costs = self._costs(uow.product_costs(where))
+            zero = Money.zero(self._code)
+            net = costed = cost = zero
+            products = []
+            for sku, name, q, n, g in uow.sales_by_product(where):
+                p = ProductSales(
+                    sku, name or sku, _qty(q), self._money(n), self._money(g), costs.get(sku)
+                )
+                products.append(p)
+                net += p.net
+                if p.cost is not None:
+                    costed += p.net
+                    cost += p.cost
+            products.sort(key=lambda p: (p.margin is None, -(p.margin or zero).amount, p.sku))
+            return Margins(start, end, tuple(products), net, costed, cost)
+
+        return self._store._read(read)
+
+    def discounts_by_promotion(
+        self,
+        start: date,
+        end: date,
+        *,
+        register_id: str | None = None,
+        operator_id: str | None = None,
+    ) -> DiscountsByPromotion:
+        """What each promotion, and the cashiers by hand, took off sales in the period."""
+        where = self._where(start, end, register_id, operator_id)
+
+        def read(uow: UnitOfWork) -> DiscountsByPromotion:
+            promotions = tuple(
+                PromotionDiscount(pid, text, n, self._money(amount))
+                for pid, text, n, amount in uow.discounts_by_promotion(where)
+            )
+            sales = {r[0]: r[3] for r in uow.sales_by_kind(where)}.get("sale", 0)
+            given = sum((p.amount for p in promotions), Money.zero(self._code))
+            return DiscountsByPromotion(start, end, promotions, self._money(sales) - given)
+
+        return self._store._read(read)
+
+    def by_tax_rate(
+        self,
+        start: date,
+        end: date,
+        *,
+        register_id: str | None = None,
+        operator_id: str | None = None,
+    ) -> TaxRateSales:
+        """Net, tax and gross per tax rate, from ``start`` up to ``end``."""
+        where = self._where(start, end, register_id, operator_id)
+
+        def read(uow: UnitOfWork) -> TaxRateSales:
+            rows = tuple(
+                (
+                    code,
+                    Decimal(percent),
+                    self._money(net),
+                    self._money(tax),
+                    self._money(net + tax),
+                )
+                for code, percent, net, tax in uow.tax_by_rate(where)
+            )
+            return TaxRateSales(start, end, rows)
 
         return self._store._read(read)
 

@@ -11,7 +11,7 @@ amounts are negative).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -73,10 +73,8 @@ class ReportsUnitOfWork(Protocol):
         """
         ...
 
-    def tax_by_rate(
-        self, currency: str, start: datetime, end: datetime
-    ) -> Iterator[tuple[str, int, int]]:
-        """(rate code, net, tax) from the receipts' tax breakdowns, summed."""
+    def tax_by_rate(self, where: SalesFilter) -> Iterator[tuple[str, str, int, int]]:
+        """(rate code, percent, net, tax) from the receipts' tax breakdowns, summed."""
         ...
 
     def tenders_by_kind(
@@ -148,6 +146,30 @@ class ReportsUnitOfWork(Protocol):
         """(SKU, name, last sale or None) of active catalog goods not sold since ``since``."""
         ...
 
+    def sales_by_product(
+        self, where: SalesFilter
+    ) -> Iterator[tuple[str, str | None, int, int, int]]:
+        """(SKU, catalog name, quantity in millionths, net, gross) of every SKU sold.
+
+        One row per product (not per sale); gift cards are left out.
+        """
+        ...
+
+    def product_costs(
+        self, where: SalesFilter, skus: Sequence[str] | None = None
+    ) -> Iterator[tuple[str, str | None, int]]:
+        """(SKU, unit cost or None, quantity in millionths) of the receipts' stock movements.
+
+        Grouped by SKU and cost, so the products are taken exactly in Python; the
+        quantity is what went out (sales positive, returns negative). ``skus``
+        narrows it to those products.
+        """
+        ...
+
+    def discounts_by_promotion(self, where: SalesFilter) -> Iterator[tuple[str, str, int, int]]:
+        """(promotion id, latest description, receipts, amount) of the promotions given."""
+        ...
+
 
 def _in_range(currency: str, start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
     s = t.sales.c
@@ -162,6 +184,12 @@ def _filtered(where: SalesFilter) -> list[sa.ColumnElement[bool]]:
     if where.operator_id is not None:
         out.append(s.operator_id == where.operator_id)
     return out
+
+
+def _not_gift_card(sku: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """Not a gift card: money put on a card is not a product sold."""
+    p = t.products.c
+    return sku.not_in(sa.select(p.sku).where(p.kind == "gift_card"))
 
 
 class ReportsRepository:
@@ -218,20 +246,23 @@ class ReportsRepository:
         for category, kind, net, gross in self.conn.execute(stmt):
             yield category, kind, int(net), int(gross)
 
-    def tax_by_rate(
-        self, currency: str, start: datetime, end: datetime
-    ) -> Iterator[tuple[str, int, int]]:
-        """(rate code, net, tax) from the receipts' tax breakdowns, summed."""
+    def tax_by_rate(self, where: SalesFilter) -> Iterator[tuple[str, str, int, int]]:
+        """(rate code, percent, net, tax) from the receipts' tax breakdowns, summed."""
         s, x = t.sales.c, t.sale_taxes.c
         stmt = (
-            sa.select(x.rate_code, sa.func.sum(x.net_minor), sa.func.sum(x.tax_minor))
+            sa.select(
+                x.rate_code,
+                sa.func.max(x.percent),
+                sa.func.sum(x.net_minor),
+                sa.func.sum(x.tax_minor),
+            )
             .select_from(t.sale_taxes.join(t.sales, s.id == x.sale_id))
-            .where(*_in_range(currency, start, end))
+            .where(*_filtered(where))
             .group_by(x.rate_code)
             .order_by(x.rate_code)
         )
-        for code, net, tax in self.conn.execute(stmt):
-            yield str(code), int(net), int(tax)
+        for code, percent, net, tax in self.conn.execute(stmt):
+            yield str(code), str(percent), int(net), int(tax)
 
     def tenders_by_kind(
         self, currency: str, start: datetime, end: datetime
@@ -414,7 +445,7 @@ class ReportsRepository:
         best = (
             sa.select(ln.sku, quantity, sa.func.sum(ln.net_minor).label("net"), gross)
             .select_from(t.sale_lines.join(t.sales, s.id == ln.sale_id))
-            .where(*_filtered(where), ln.voided == sa.false())
+            .where(*_filtered(where), ln.voided == sa.false(), _not_gift_card(ln.sku))
             .group_by(ln.sku)
             .order_by(key.desc(), ln.sku)
             .limit(limit)
@@ -454,3 +485,65 @@ class ReportsRepository:
         )
         for sku, name, when in self.conn.execute(stmt):
             yield str(sku), str(name), when
+
+    def sales_by_product(
+        self, where: SalesFilter
+    ) -> Iterator[tuple[str, str | None, int, int, int]]:
+        """(SKU, catalog name, quantity in millionths, net, gross) of every SKU sold."""
+        s, ln, p = t.sales.c, t.sale_lines.c, t.products.c
+        sold = (
+            sa.select(
+                ln.sku,
+                sa.func.sum(ln.quantity_micro).label("quantity"),
+                sa.func.sum(ln.net_minor).label("net"),
+                sa.func.sum(ln.gross_minor).label("gross"),
+            )
+            .select_from(t.sale_lines.join(t.sales, s.id == ln.sale_id))
+            .where(*_filtered(where), ln.voided == sa.false(), _not_gift_card(ln.sku))
+            .group_by(ln.sku)
+            .subquery()
+        )
+        b = sold.c
+        stmt = (
+            sa.select(b.sku, p.name, b.quantity, b.net, b.gross)
+            .select_from(sold.outerjoin(t.products, p.sku == b.sku))
+            .order_by(b.sku)
+        )
+        for sku, name, q, net, gross in self.conn.execute(stmt):
+            yield str(sku), name, int(q), int(net), int(gross)
+
+    def product_costs(
+        self, where: SalesFilter, skus: Sequence[str] | None = None
+    ) -> Iterator[tuple[str, str | None, int]]:
+        """(SKU, unit cost or None, quantity in millionths) of the receipts' stock movements."""
+        s, m = t.sales.c, t.stock_movements.c
+        conditions = [*_filtered(where), m.kind.in_(["sale", "return"])]
+        if skus is not None:
+            conditions.append(m.sku.in_(list(skus)))
+        stmt = (
+            sa.select(m.sku, m.unit_cost, -sa.func.sum(m.quantity_micro))
+            .select_from(t.stock_movements.join(t.sales, s.id == m.document_id))
+            .where(*conditions)
+            .group_by(m.sku, m.unit_cost)
+            .order_by(m.sku, m.unit_cost)
+        )
+        for sku, cost, quantity in self.conn.execute(stmt):
+            yield str(sku), (None if cost is None else str(cost)), int(quantity)
+
+    def discounts_by_promotion(self, where: SalesFilter) -> Iterator[tuple[str, str, int, int]]:
+        """(promotion id, latest description, receipts, amount) of the promotions given."""
+        s, x = t.sales.c, t.sale_promotions.c
+        stmt = (
+            sa.select(
+                x.promotion_id,
+                sa.func.max(x.description),
+                sa.func.count(sa.distinct(x.sale_id)),
+                sa.func.sum(x.amount_minor),
+            )
+            .select_from(t.sale_promotions.join(t.sales, s.id == x.sale_id))
+            .where(*_filtered(where))
+            .group_by(x.promotion_id)
+            .order_by(sa.func.sum(x.amount_minor).desc(), x.promotion_id)
+        )
+        for pid, description, receipts, amount in self.conn.execute(stmt):
+            yield str(pid), str(description), int(receipts), int(amount)
