@@ -1,7 +1,7 @@
 """Re-run every ```python block in docs/ and rewrite the "Output" block after it.
 
 Run after a change that alters what an example prints, then review the diff:
-``.venv/bin/python scripts/refresh_docs_outputs.py && git diff docs``.
+``.venv/bin/python scripts/refresh_docs_outputs.py [docs/page.md ...] && git diff docs``.
 """
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ def refresh(page: Path) -> bool:
 
 
 def main() -> None:
-    """Refresh every page under docs/."""
-    for page in sorted(DOCS.rglob("*.md")):
+    """Refresh the pages named on the command line, or every page under docs/."""
+    named = [Path(arg).resolve() for arg in sys.argv[1:]]
+    for page in named or sorted(DOCS.rglob("*.md")):
         if refresh(page):
             print(f"updated {page.relative_to(DOCS.parent)}")
 

@@ -132,9 +132,10 @@ def test_a_day_becomes_hand_computed_balanced_postings(
         "Liabilities:Tax:VAT20": Decimal("-32.84"),  # 31.50 + 1.34
         "Income:Sales:Untaxed": Decimal("-250.00"),
         "Liabilities:GiftCards": Decimal("-255.00"),  # -500.00 loaded + 245.00 spent
-        # one coffee sold for good, at a cost of 100.00
+        # ten coffees delivered at 100.00, one sold for good
         "Expenses:COGS": Decimal("100.00"),
-        "Assets:Inventory": Decimal("-100.00"),
+        "Assets:Inventory": Decimal("900.00"),  # 1000.00 in, 100.00 out
+        "Liabilities:GoodsReceived": Decimal("-1000.00"),
     }
     points = {p.key: p.amount.amount for p in day.postings if p.key.startswith("points")}
     value = Decimal(facts["earned"]) * Decimal("0.10")
@@ -327,3 +328,43 @@ def test_any_generated_day_balances_and_reconciles_with_its_receipts(
 def test_day_postings_are_values(shop: tuple[Store, dict[str, Any]]) -> None:
     store, _ = shop
     assert isinstance(postings_for_day(store, DAY), DayPostings)
+
+
+def test_what_happens_outside_the_receipts_is_posted_too(
+    open_store: OpenStore, durable_url: str
+) -> None:
+    """Goodwill gift cards and their expiry, cash paid in and out, stock delivered,
+    damaged and found by a count: each at its own account, the day still balanced."""
+    store = open_store(durable_url, catalog=shop_catalog())
+    store.inventory.receive_stock([("COFFEE", 10, "100.00")])
+    store.inventory.receive_stock({"GUM": 5})  # no cost given: not posted, counted
+    store.inventory.adjust("COFFEE", -2, reason="damage")
+    count = store.inventory.start_count(skus=["COFFEE"])
+    store.inventory.record_count(count, "COFFEE", 9)  # one more than the book's 8
+    store.inventory.finish_count(count)
+    now = store.clock.now()
+    store.loyalty.gift_cards.issue("50.00", number=luhn("7" + "0" * 18), expires=timedelta(hours=1))
+    store.loyalty.gift_cards.issue("20.00", number=luhn("7" + "0" * 17 + "1"))
+    store.loyalty.gift_cards.expire(now + timedelta(hours=2))
+    session = store.register("till-1").open_session(operator=CASHIER.id, opening_float="100")
+    session.paid_in("300.00", reason="change from the bank", approved_by=SUPERVISOR.id)
+    session.paid_out("45.50", reason="window cleaner", approved_by=SUPERVISOR.id)
+
+    day = postings_for_day(store, DAY)
+    got = {p.key: p.amount.amount for p in day.postings}
+    assert got == {
+        "inventory": Decimal("900.00"),  # +1000 - 200 damaged + 100 found
+        "stock_received": Decimal("-1000.00"),
+        "stock_adjustments": Decimal("100.00"),  # -200 + 100: a net loss, a debit
+        "gift_cards_issued": Decimal("70.00"),
+        "gift_cards_expired": Decimal("-50.00"),
+        "gift_cards": Decimal("-20.00"),  # 70 issued, 50 lapsed
+        "tender:cash": Decimal("254.50"),  # 300.00 in, 45.50 out (the float is no posting)
+        "paid_in": Decimal("-300.00"),
+        "paid_out": Decimal("45.50"),
+    }
+    assert day.entry.debits == day.entry.credits
+    assert day.uncosted_stock_moves == 1
+    accounts = {p.key: p.account for p in day.postings}
+    assert accounts["stock_adjustments"] == "Expenses:StockAdjustments"
+    assert accounts["gift_cards_expired"] == "Income:GiftCards:Expired"

@@ -661,3 +661,13 @@ def test_an_unknown_sku_in_a_cycle_count_scope_starts_nothing(shop: Store) -> No
         shop.inventory.start_count(skus=["NOPE"])
     assert state(shop) == before
     assert shop.inventory.start_count().number == "CNT-000003"
+
+
+def test_a_document_passed_itself_is_taken_by_its_id_and_garbage_is_named(shop: Store) -> None:
+    inv = shop.inventory
+    count = inv.start_count(skus=["MILK"])
+    line = inv.record_count(count, "MILK", 19)  # type: ignore[arg-type]
+    assert line.counted == Decimal(19)
+    assert inv.count(count).id == count.id  # type: ignore[arg-type]
+    with pytest.raises(StockDocumentError, match="named by its id or number, got 42"):
+        inv.record_count(42, "MILK", 1)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
@@ -60,8 +61,14 @@ DEFAULT_ACCOUNTS: Mapping[str, str] = {
     "points": "Liabilities:LoyaltyPoints",
     "points_expense": "Expenses:LoyaltyPoints",
     "points_expired": "Income:LoyaltyPoints:Expired",
+    "gift_cards_issued": "Expenses:GiftCards:Issued",
+    "gift_cards_expired": "Income:GiftCards:Expired",
+    "paid_in": "Equity:CashPaidIn",
+    "paid_out": "Expenses:CashPaidOut",
     "cogs": "Expenses:COGS",
     "inventory": "Assets:Inventory",
+    "stock_received": "Liabilities:GoodsReceived",
+    "stock_adjustments": "Expenses:StockAdjustments",
     "sales:untaxed": "Income:Sales:Untaxed",
 }
 """possdk's fixed account keys and their default names in the merchant's chart.
@@ -209,6 +216,8 @@ class DayPostings:
     """Discounts given (already taken off revenue; see the accounting docs)."""
     uncosted_movements: int
     """Sale and return stock movements of items with no known cost (no COGS posted)."""
+    uncosted_stock_moves: int = 0
+    """Deliveries, adjustments and count corrections with no known cost (not posted)."""
 
     @property
     def postings(self) -> tuple[Posting, ...]:
@@ -313,6 +322,40 @@ def _build(
     post("cogs", cogs)
     post("inventory", -cogs)
 
+    # Outside the receipts: gift cards given away or lapsed, cash paid in or out,
+    # stock delivered, adjusted or corrected by a count (at its cost when moved).
+    for kind, amount in uow.gift_cards_outside_sales(code, start, end):
+        if kind == "issue":  # goodwill: a cost now, a debt to the holder
+            post("gift_cards_issued", minor(amount))
+        else:  # breakage: the debt lapses (amount is negative)
+            post("gift_cards_expired", minor(amount))
+        post("gift_cards", -minor(amount))
+    for payload in uow.cash_movements(start, end):
+        moved = json.loads(payload)
+        amount = moved["amount"]
+        if amount["currency"] != code:
+            continue
+        value = Decimal(amount["amount"])
+        if moved["kind"] == "paid_in":
+            post("tender:cash", value)
+            post("paid_in", -value)
+        else:
+            post("paid_out", value)
+            post("tender:cash", -value)
+    uncosted_stock = 0
+    moved_value: dict[str, Decimal] = {}
+    for kind, unit_cost, quantity, count in uow.stock_value_moves(start, end):
+        if unit_cost is None:
+            uncosted_stock += count
+            continue
+        value = EXACT.multiply(Decimal(quantity).scaleb(-6), Decimal(unit_cost))
+        key = "stock_received" if kind == "receipt" else "stock_adjustments"
+        moved_value[key] = EXACT.add(moved_value.get(key, Decimal(0)), value)
+    for key, value in moved_value.items():
+        rounded = Money(value, code).round(mode=RoundingMode.HALF_UP).amount
+        post("inventory", rounded)
+        post(key, -rounded)
+
     postings = tuple(
         Posting(key, accounts.account(key), Money(value, code).round(mode=RoundingMode.HALF_UP))
         for key, value in amounts.items()
@@ -332,6 +375,7 @@ def _build(
         total=Money(minor(total), code),
         discounts=Money(minor(discount), code),
         uncosted_movements=uncosted,
+        uncosted_stock_moves=uncosted_stock,
     )
 
 

@@ -98,6 +98,28 @@ class ReportsUnitOfWork(Protocol):
         """
         ...
 
+    def gift_cards_outside_sales(
+        self, currency: str, start: datetime, end: datetime
+    ) -> Iterator[tuple[str, int]]:
+        """(``"issue"`` or ``"expire"``, amount) of gift card changes outside a sale, summed.
+
+        Issued as goodwill, or lapsed by the expiry policy (negative).
+        """
+        ...
+
+    def cash_movements(self, start: datetime, end: datetime) -> Iterator[str]:
+        """The journal payloads (JSON) of cash paid in or out in ``[start, end)``."""
+        ...
+
+    def stock_value_moves(
+        self, start: datetime, end: datetime
+    ) -> Iterator[tuple[str, str | None, int, int]]:
+        """(kind, unit cost or None, quantity in millionths, movements), summed.
+
+        Of the deliveries, adjustments and count corrections made in ``[start, end)``.
+        """
+        ...
+
     # ---- analytics ------------------------------------------------------------
 
     def sales_by_kind(self, where: SalesFilter) -> Iterator[SalesKindTotals]:
@@ -307,6 +329,55 @@ class ReportsRepository:
         )
         for cost, quantity, count in self.conn.execute(stmt):
             yield (None if cost is None else str(cost)), int(quantity), int(count)
+
+    def gift_cards_outside_sales(
+        self, currency: str, start: datetime, end: datetime
+    ) -> Iterator[tuple[str, int]]:
+        """(``"issue"`` or ``"expire"``, amount) of gift card changes outside a sale, summed."""
+        e, a = t.account_entries.c, t.accounts.c
+        kind = sa.case((e.key.like("gc:issue:%"), "issue"), else_="expire")
+        stmt = (
+            sa.select(kind, sa.func.sum(e.amount_minor))
+            .select_from(t.account_entries.join(t.accounts, a.number == e.number))
+            .where(
+                e.at >= start,
+                e.at < end,
+                a.currency == currency,
+                sa.or_(e.key.like("gc:issue:%"), e.key.like("gc:expire:%")),
+            )
+            .group_by(kind)
+            .order_by(kind)
+        )
+        for k, amount in self.conn.execute(stmt):
+            yield str(k), int(amount)
+
+    def cash_movements(self, start: datetime, end: datetime) -> Iterator[str]:
+        """The journal payloads (JSON) of cash paid in or out in ``[start, end)``."""
+        j = t.journal.c
+        stmt = (
+            sa.select(j.payload)
+            .where(j.type == "CashMoved", j.at >= start, j.at < end)
+            .order_by(j.at, j.id)
+        )
+        for (payload,) in self.conn.execute(stmt):
+            yield str(payload)
+
+    def stock_value_moves(
+        self, start: datetime, end: datetime
+    ) -> Iterator[tuple[str, str | None, int, int]]:
+        """(kind, unit cost or None, quantity in millionths, movements), summed.
+
+        Of the deliveries, adjustments and count corrections made in ``[start, end)``.
+        """
+        m = t.stock_movements.c
+        stmt = (
+            sa.select(m.kind, m.unit_cost, sa.func.sum(m.quantity_micro), sa.func.count())
+            .where(m.at >= start, m.at < end, m.kind.in_(["receipt", "adjustment", "count"]))
+            .group_by(m.kind, m.unit_cost)
+            .order_by(m.kind, m.unit_cost)
+        )
+        for kind, cost, quantity, count in self.conn.execute(stmt):
+            yield str(kind), (None if cost is None else str(cost)), int(quantity), int(count)
 
     # ---- analytics ------------------------------------------------------------
 

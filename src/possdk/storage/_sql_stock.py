@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from possdk.core._decimal import EXACT
-from possdk.errors import StorageError
+from possdk.errors import StockDocumentError, StorageError
 from possdk.inventory._model import (
     CountLine,
     Location,
@@ -688,7 +688,17 @@ class StockRepository:
             )
 
     def stock_document(self, kind: str, ref: uuid.UUID | str, *, lock: bool = False) -> str | None:
-        """A document's JSON by id or number (locked until commit, if asked)."""
+        """A document's JSON by id or number (locked until commit, if asked).
+
+        The document itself (a count, an order, a transfer) is taken by its id.
+        """
+        if not isinstance(ref, uuid.UUID | str):
+            ref_id = getattr(ref, "id", None)
+            if not isinstance(ref_id, uuid.UUID):
+                raise StockDocumentError(
+                    f"a stock document is named by its id or number, got {ref!r}"
+                )
+            ref = ref_id
         d = t.stock_documents.c
         key = d.id == ref if isinstance(ref, uuid.UUID) else d.number == ref
         stmt = sa.select(d.body).where(d.kind == kind, key)
