@@ -310,3 +310,71 @@ def test_backoff_is_exponential_capped_and_jittered_by_the_injected_random() -> 
     assert jittered.delay(2, 0.5) == timedelta(seconds=15)
     with pytest.raises(ConfigurationError):
         RetryPolicy(base=timedelta(0))
+
+
+def test_every_attempt_is_kept_in_the_history(
+    open_store: OpenStore, store_url: str, receiver: Receiver
+) -> None:
+    store = open_hooks(open_store, store_url)
+    store.webhooks.subscribe(receiver.url, events=["SaleCompleted"], secret=SECRET)
+    session = store.register("till-1").open_session(operator="cashier", opening_float="100")
+    sell(session)
+    t0 = store.clock.now()
+    receiver.plan = ["fail", "stall", "fail"]
+    store.webhooks.deliver(t0)
+    store.webhooks.deliver(t0 + timedelta(seconds=10))
+    store.webhooks.deliver(t0 + timedelta(seconds=30))
+    [dead] = store.webhooks.dead_letters()
+    history = store.webhooks.attempts(dead.id)
+    assert [(a.attempt, a.http_status, a.outcome) for a in history] == [
+        (1, 500, DeliveryStatus.PENDING),
+        (2, None, DeliveryStatus.PENDING),  # stalled: no answer within the timeout
+        (3, 500, DeliveryStatus.DEAD),
+    ]
+    assert history[0].error == "HTTP 500" and "timed out" in (history[1].error or "")
+    store.webhooks.redeliver(dead.id)
+    store.webhooks.deliver(t0 + timedelta(minutes=5))
+    last = store.webhooks.attempts(dead.id)[-1]
+    assert (last.attempt, last.http_status, last.error, last.outcome) == (
+        1,
+        200,
+        None,
+        DeliveryStatus.DELIVERED,
+    )
+    assert store.webhooks.attempts(uuid.uuid4()) == ()
+
+
+def test_pruning_forgets_old_acknowledged_deliveries_and_never_delivers_twice(
+    open_store: OpenStore, durable_url: str, receiver: Receiver
+) -> None:
+    store = open_hooks(open_store, durable_url)
+    hooks = store.webhooks
+    sub = hooks.subscribe(receiver.url, events=["SaleCompleted"], secret=SECRET)
+    session = store.register("till-1").open_session(operator="cashier", opening_float="100")
+    sell(session)
+    sell(session)
+    t0 = store.clock.now()
+    assert hooks.deliver(t0).delivered == 2
+    receiver.plan = ["fail"]
+    sell(session)
+    assert hooks.deliver(t0).failed == 1  # pending, kept by the prune
+    late = hooks.subscribe(
+        receiver.url, events=["SaleCompleted"], secret=SECRET, since=t0 - timedelta(days=9)
+    )
+    # `late` has no delivery rows yet: its since must not move past its first event.
+
+    assert hooks.prune(timedelta(days=1), now=t0 + timedelta(days=2)) == 2
+    log = hooks.delivery_log(sub.id)
+    assert [d.status for d in log] == [DeliveryStatus.PENDING]
+    assert hooks.attempts(log[0].id)[0].http_status == 500
+    kept = {s.id: s.since for s in hooks.subscriptions()}
+    assert kept[sub.id] == t0 + timedelta(days=1)
+    assert kept[late.id] <= t0  # no further than its first undelivered event
+
+    report = hooks.deliver(t0 + timedelta(days=2))
+    assert (report.delivered, report.failed) == (4, 0)  # sub's pending one, late's three
+    assert sorted(receiver.acked) == sorted(sale_event_ids(store) * 2)  # each once per receiver
+    assert hooks.prune(timedelta(days=1), now=t0 + timedelta(days=3)) == 4
+    assert hooks.deliver(t0 + timedelta(days=3)).delivered == 0
+    with pytest.raises(ConfigurationError, match="at least an hour"):
+        hooks.prune(timedelta(minutes=10))

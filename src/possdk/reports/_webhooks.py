@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Delivery",
+    "DeliveryAttempt",
     "DeliveryStatus",
     "Dispatcher",
     "PassReport",
@@ -151,6 +152,24 @@ class Delivery:
     """When the receiver acknowledged it."""
     created_at: datetime
     """When it was taken from the journal."""
+
+
+@attrs.frozen
+class DeliveryAttempt:
+    """One POST of a delivery and how it ended: the attempt history."""
+
+    delivery_id: uuid.UUID
+    """The delivery."""
+    attempt: int
+    """Its number (1 for the first; counting starts again after :meth:`Webhooks.redeliver`)."""
+    at: datetime
+    """When it ended."""
+    http_status: int | None
+    """The receiver's HTTP status; None if no answer came."""
+    error: str | None
+    """Why it failed (None when acknowledged)."""
+    outcome: DeliveryStatus
+    """The delivery's status after it: delivered, pending (to retry) or dead."""
 
 
 def _positive(instance: object, attribute: attrs.Attribute[timedelta], value: timedelta) -> None:
@@ -557,6 +576,30 @@ class Webhooks:
             return uow.webhook_deliveries(delivery_id=delivery_id)[0]
 
         return store.backend.run(work)
+
+    def attempts(self, delivery_id: uuid.UUID) -> tuple[DeliveryAttempt, ...]:
+        """Every POST of a delivery, oldest first (an attempt cut short by a crash has none)."""
+        return tuple(self._store._read(lambda uow: uow.webhook_attempts(delivery_id)))
+
+    def prune(
+        self, older_than: timedelta = timedelta(days=30), *, now: datetime | None = None
+    ) -> int:
+        """Forget acknowledged deliveries of events older than ``older_than``; how many.
+
+        Pending and dead deliveries are kept. Each subscription's ``since`` moves
+        up to the cut-off (never past an event that has no delivery yet), so the
+        journal before it is not read again and nothing is delivered twice.
+        ``older_than`` is at least an hour, well past any late commit.
+        """
+        if older_than < timedelta(hours=1):
+            raise ConfigurationError(f"prune older_than must be at least an hour, got {older_than}")
+        cutoff = (now or self._store.clock.now()) - older_than
+        removed = 0
+        for sub in self.subscriptions():
+            removed += self._store.backend.run(
+                lambda uow, sub=sub: uow.prune_deliveries(sub, cutoff)  # type: ignore[misc]
+            )
+        return removed
 
     def dispatcher(self, *, interval: float = 5.0, limit: int = 100) -> Dispatcher:
         """A background :class:`Dispatcher` for these webhooks (not started)."""

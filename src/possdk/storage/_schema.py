@@ -19,7 +19,7 @@ __all__ = ["SCHEMA_REVISION", "UTCDateTime", "metadata"]
 
 # The Alembic revision this code expects. Opening an older database asks the
 # user to run `possdk db upgrade`; a newer one is refused.
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0011"
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):

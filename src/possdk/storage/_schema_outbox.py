@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from possdk.storage._schema import UTCDateTime, Uuid, metadata
 
-__all__ = ["webhook_deliveries", "webhook_subscriptions"]
+__all__ = ["webhook_attempts", "webhook_deliveries", "webhook_subscriptions"]
 
 webhook_subscriptions = sa.Table(
     "webhook_subscriptions",
@@ -44,4 +44,17 @@ webhook_deliveries = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("subscription_id", "entry_id", name="uq_webhook_deliveries_entry"),
     sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts",  # every POST tried and how it ended (0011)
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("delivery_id", Uuid, sa.ForeignKey("webhook_deliveries.id"), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),  # 1, 2, ... (from 1 again on redelivery)
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("http_status", sa.Integer, nullable=True),
+    sa.Column("error", sa.String(400), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=False),  # the delivery's status after it
+    sa.Index("ix_webhook_attempts_delivery", "delivery_id", "at"),
 )

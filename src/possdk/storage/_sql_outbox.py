@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
-from possdk.reports._webhooks import Delivery, DeliveryStatus, Subscription
+from possdk.reports._webhooks import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 from possdk.storage import _schema as j
 from possdk.storage import _schema_outbox as t
 
@@ -91,6 +91,19 @@ class WebhookUnitOfWork(Protocol):
 
     def journal_entry_text(self, entry_id: uuid.UUID) -> tuple[str, str, int, str] | None:
         """A journal entry's (terminal, type, seq, payload)."""
+        ...
+
+    def webhook_attempts(self, delivery_id: uuid.UUID) -> list[DeliveryAttempt]:
+        """A delivery's attempts, oldest first."""
+        ...
+
+    def prune_deliveries(self, subscription: Subscription, cutoff: datetime) -> int:
+        """Forget delivered rows of events before ``cutoff`` and move ``since`` up to it.
+
+        ``since`` moves no further than the oldest wanted journal entry that has
+        no delivery row yet, so pruning never lets an event be delivered twice
+        or skipped. Pending and dead rows stay. The number of rows removed.
+        """
         ...
 
 
@@ -279,6 +292,17 @@ class WebhookRepository:
                 delivered_at=at if status is DeliveryStatus.DELIVERED else None,
             )
         )
+        self.conn.execute(
+            t.webhook_attempts.insert().values(
+                id=uuid.uuid4(),
+                delivery_id=delivery_id,
+                attempt=attempts,
+                at=at,
+                http_status=http_status,
+                error=None if error is None else error[:400],
+                outcome=status.value,
+            )
+        )
 
     def webhook_deliveries(
         self,
@@ -322,6 +346,60 @@ class WebhookRepository:
             )
         ).first()
         return None if row is None else (row[0], row[1], int(row[2]), row[3])
+
+    def webhook_attempts(self, delivery_id: uuid.UUID) -> list[DeliveryAttempt]:
+        """A delivery's attempts, oldest first."""
+        a = t.webhook_attempts.c
+        rows = self.conn.execute(
+            sa.select(a.delivery_id, a.attempt, a.at, a.http_status, a.error, a.outcome)
+            .where(a.delivery_id == delivery_id)
+            .order_by(a.at, a.attempt)
+        )
+        return [
+            DeliveryAttempt(r[0], int(r[1]), r[2], r[3], r[4], DeliveryStatus(r[5])) for r in rows
+        ]
+
+    def prune_deliveries(self, subscription: Subscription, cutoff: datetime) -> int:
+        """Forget delivered rows of events before ``cutoff`` and move ``since`` up to it."""
+        d, jr, s = t.webhook_deliveries, j.journal, t.webhook_subscriptions
+        already = sa.select(sa.literal(1)).where(
+            d.c.subscription_id == subscription.id, d.c.entry_id == jr.c.id
+        )
+        wanted = [
+            jr.c.at >= subscription.since,
+            jr.c.at < cutoff,
+            jr.c.terminal_id != WEBHOOKS_TERMINAL,
+        ]
+        if subscription.events != "*":
+            wanted.append(jr.c.type.in_(subscription.events))
+        missing = self.conn.execute(
+            sa.select(sa.func.min(jr.c.at)).where(*wanted, ~already.exists())
+        ).scalar()
+        until = cutoff if missing is None else min(cutoff, _aware(missing))
+        if until <= subscription.since:
+            return 0
+        old = sa.select(d.c.id).where(
+            d.c.subscription_id == subscription.id,
+            d.c.status == DeliveryStatus.DELIVERED.value,
+            d.c.entry_at < until,
+        )
+        a = t.webhook_attempts
+        self.conn.execute(a.delete().where(a.c.delivery_id.in_(old)))
+        removed = self.conn.execute(
+            d.delete().where(
+                d.c.subscription_id == subscription.id,
+                d.c.status == DeliveryStatus.DELIVERED.value,
+                d.c.entry_at < until,
+            )
+        ).rowcount
+        self.conn.execute(s.update().where(s.c.id == subscription.id).values(since=until))
+        return int(removed)
+
+
+def _aware(value: Any) -> datetime:
+    """A time read back from the database (the column type makes it aware UTC)."""
+    assert isinstance(value, datetime)
+    return value
 
 
 def _delivery_id(subscription_id: uuid.UUID, entry_id: uuid.UUID) -> uuid.UUID:
