@@ -59,7 +59,10 @@ RETRIES = 8
 TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 _BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED"}
 # In order; the last is SCHEMA_REVISION.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010")
+KNOWN_REVISIONS = (
+    *("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"),
+    "0011",
+)
 _COMPILED: dict[str, Any] = {
     "sqlite": sa.util.LRUCache(2000),
     "postgresql": sa.util.LRUCache(2000),
