@@ -8,6 +8,7 @@ import io
 import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -209,6 +210,7 @@ SALE = st.tuples(
     st.integers(0, 71 * 60),  # minutes after the first local midnight
     st.lists(st.tuples(st.sampled_from(["COFFEE", "GUM", "BOOK"]), st.integers(1, 3)), min_size=1),
     st.booleans(),  # give the first line back at once
+    st.sampled_from([0, 5, 10]),  # percent off the whole sale, by hand
 )
 
 
@@ -216,8 +218,29 @@ def add_up(days: list[SalesSummary]) -> tuple[object, ...]:
     def total(name: str) -> object:
         return sum((getattr(d, name) for d in days), start=getattr(days[0], name) * 0)
 
-    fields = ("sales", "returns", "sales_total", "returns_total", "net", "tax", "discount")
+    fields = (
+        "sales",
+        "returns",
+        "sales_total",
+        "returns_total",
+        "net",
+        "tax",
+        "discount",
+        "discount_returned",
+    )
     return (*(total(f) for f in fields), total("items"), total("items_returned"))
+
+
+def summed(reports: list[list[tuple[object, tuple[Any, ...]]]]) -> dict[object, list[Any]]:
+    """(key, figures) rows of several reports, the figures of one key added up."""
+    out: dict[object, list[Any]] = {}
+    for rows in reports:
+        for key, figures in rows:
+            acc = out.get(key)
+            out[key] = (
+                list(figures) if acc is None else [a + b for a, b in zip(acc, figures, strict=True)]
+            )
+    return out
 
 
 @settings(
@@ -225,7 +248,7 @@ def add_up(days: list[SalesSummary]) -> tuple[object, ...]:
 )
 @given(sales=st.lists(SALE, min_size=1, max_size=6))
 def test_a_periods_summary_is_the_sum_of_its_days(
-    sales: list[tuple[int, list[tuple[str, int]], bool]],
+    sales: list[tuple[int, list[tuple[str, int]], bool, int]],
 ) -> None:
     first = datetime(2026, 10, 23, 21, 0, tzinfo=timezone.utc)  # local midnight, UTC+3
     clock = FixedClock(first)
@@ -233,7 +256,7 @@ def test_a_periods_summary_is_the_sum_of_its_days(
     try:
         session = store.register("till-1").open_session(operator=CASHIER.id)
         now = first
-        for minutes, lines, give_back in sorted(sales, key=lambda s: s[0]):
+        for minutes, lines, give_back, percent in sorted(sales, key=lambda s: s[0]):
             at = first + timedelta(minutes=minutes)
             if at > now:
                 clock.advance(at - now)
@@ -241,6 +264,8 @@ def test_a_periods_summary_is_the_sum_of_its_days(
             sale = session.new_sale()
             for sku, qty in lines:
                 sale.add(sku, qty)
+            if percent:
+                sale.discount_sale(percent=percent, approved_by=SUPERVISOR.id)
             sale.pay("card")
             receipt = sale.complete()
             if give_back:
@@ -257,5 +282,22 @@ def test_a_periods_summary_is_the_sum_of_its_days(
         assert [(d.sales, d.returns, d.total) for d in by_day] == [
             (d.sales, d.returns, d.total) for d in days
         ]
+        # Every grouped report of the period is its days' rows added up.
+        end = DST_DAYS[-1] + timedelta(days=1)
+        one_day = [(d, d + timedelta(days=1)) for d in DST_DAYS]
+        for report, key in (
+            (analytics.by_tender, lambda r: [(k, (n, a)) for k, n, a in r.rows]),
+            (analytics.by_category, lambda r: [(c, tuple(f)) for c, *f in r.rows]),
+            (analytics.by_tax_rate, lambda r: [((c, p), tuple(f)) for c, p, *f in r.rows]),
+            (
+                lambda a, b: analytics.top_products(a, b, limit=10),
+                lambda r: [(p.sku, (p.quantity, p.net, p.gross)) for p in r.products],
+            ),
+            (analytics.discounts_by_promotion, lambda r: [("total", (r.total,))]),
+        ):
+            assert summed([key(report(a, b)) for a, b in one_day]) == summed(
+                [key(report(DST_DAYS[0], end))]
+            )
+        assert analytics.discounts_by_promotion(DST_DAYS[0], end).total == period.discount
     finally:
         store.close()
