@@ -791,14 +791,14 @@ class Analytics:
     def _costs(self, rows: Iterable[tuple[str, str | None, int]]) -> dict[str, Money | None]:
         """Each SKU's cost of goods sold: exact sums rounded half up once; None if unknown.
 
-        A SKU with any quantity that left stock without a known cost has no cost.
+        A SKU with any movement without a known cost has no cost (not zero).
         """
         exact: dict[str, Decimal | None] = {}
         for sku, unit_cost, quantity in rows:
             if sku in exact and exact[sku] is None:
                 continue
             if unit_cost is None:
-                exact[sku] = None if quantity else exact.get(sku, Decimal(0))
+                exact[sku] = None
                 continue
             moved = EXACT.multiply(_qty(quantity), Decimal(unit_cost))
             exact[sku] = EXACT.add(exact.get(sku) or Decimal(0), moved)

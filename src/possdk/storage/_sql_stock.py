@@ -692,11 +692,12 @@ class StockRepository:
 
         The document itself (a count, an order, a transfer) is taken by its id.
         """
-        if not isinstance(ref, uuid.UUID | str):
-            ref_id = getattr(ref, "id", None)
+        given: object = ref  # callers pass documents themselves too
+        if not isinstance(given, uuid.UUID | str):
+            ref_id = getattr(given, "id", None)
             if not isinstance(ref_id, uuid.UUID):
                 raise StockDocumentError(
-                    f"a stock document is named by its id or number, got {ref!r}"
+                    f"a stock document is named by its id or number, got {given!r}"
                 )
             ref = ref_id
         d = t.stock_documents.c
