@@ -35,20 +35,20 @@ def spread(fn: Callable[[], object], *, repeat: int = 7, number: int = 1) -> tup
     return min(times), statistics.median(times)
 
 
-def best_of_each(
+def times_of_each(
     fns: dict[str, Callable[[], object]],
     *,
     repeat: int = 3,
     check: Callable[[dict[str, object]], None] | None = None,
-) -> dict[str, float]:
-    """The best wall time of each function, in seconds, the runs taking turns.
+) -> dict[str, list[float]]:
+    """Every run's wall time of each function, in seconds, in run order; the runs take turns.
 
     Taking turns (and swapping who goes first every round) spreads the
     machine's drift over both sides. ``check`` gets the first round's results
     (to prove both sides agree, without a run of their own); later results are
     dropped before the next clock starts.
     """
-    best = {name: float("inf") for name in fns}
+    times: dict[str, list[float]] = {name: [] for name in fns}
     names = list(fns)
     first: dict[str, object] = {}
     for r in range(repeat):
@@ -60,8 +60,22 @@ def best_of_each(
             if r == 0:
                 first[name] = result
             del result
-            best[name] = min(best[name], spent)
+            times[name].append(spent)
         if check is not None and r == 0:
             check(first)
         first.clear()
-    return best
+    return times
+
+
+def best_of_each(
+    fns: dict[str, Callable[[], object]],
+    *,
+    repeat: int = 3,
+    check: Callable[[dict[str, object]], None] | None = None,
+) -> dict[str, float]:
+    """The best wall time of each function, in seconds, the runs taking turns.
+
+    As :func:`times_of_each`, keeping each side's minimum (infinity if ``repeat`` is 0).
+    """
+    runs = times_of_each(fns, repeat=repeat, check=check)
+    return {name: min(spent, default=float("inf")) for name, spent in runs.items()}
