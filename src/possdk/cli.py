@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager, suppress
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from possdk import __version__
 
 if TYPE_CHECKING:
+    from possdk import Store
     from possdk.drivers import Device, Devices, DeviceStatus
+    from possdk.reports import ExportRow
+
+R = TypeVar("R", bound="ExportRow")
 
 __all__ = ["main"]
 
@@ -175,6 +181,57 @@ def _period(start: str, end: str | None) -> tuple[Any, Any]:
     return first, last + timedelta(days=1)  # --to is the last day, included
 
 
+def _open_store(db: str) -> Store:
+    """The store at ``db``, opened as kept; a SQLite path with no database is refused, not made."""
+    from possdk import Store
+    from possdk.errors import StorageError
+    from possdk.storage import StoreURL
+    from possdk.storage._migrate import _missing_file
+
+    if _missing_file(db):
+        raise StorageError(f"no database at {StoreURL.parse(db)}: check the path")
+    return Store.open(db)
+
+
+LONG_PERIOD_DAYS = 7
+"""Periods longer than this get a progress bar by default (see ``_wants_progress``)."""
+
+progress_option = click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar on stderr. Default: when stderr is a terminal and the data "
+    "goes to --out, a file or a pipe.",
+)
+
+
+def _isatty(stream: IO[Any]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        return False
+
+
+def _wants_progress(progress: bool | None, out: str | None = None) -> bool:
+    """Whether to draw a progress bar.
+
+    ``--progress``/``--no-progress`` as given; else when a person watches stderr
+    and the data is not drawn on that same screen (a bar would tear it).
+    """
+    if progress is not None:
+        return progress
+    return _isatty(sys.stderr) and (out is not None or not _isatty(sys.stdout))
+
+
+@contextmanager
+def _progress(show: bool, length: int, label: str) -> Iterator[Callable[[int], None]]:
+    """``update(n)`` for a bar on stderr (never stdout: it carries the data), or a no-op."""
+    if not show:
+        yield lambda n: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True) as bar:
+        yield bar.update
+
+
 @report.command("sales")
 @db_option
 @click.option("--from", "start", required=True, metavar="DATE", help="The first day, YYYY-MM-DD.")
@@ -188,25 +245,33 @@ def _period(start: str, end: str | None) -> tuple[Any, Any]:
     help="How to print it.",
 )
 @click.option("--top", default=10, show_default=True, help="How many top products.")
-def report_sales(db: str, start: str, end: str | None, fmt: str, top: int) -> None:
+@progress_option
+def report_sales(
+    db: str, start: str, end: str | None, fmt: str, top: int, progress: bool | None
+) -> None:
     """The period's summary, its sales by day and its top products (local dates, inclusive)."""
     import json
 
-    from possdk import Store
     from possdk.errors import PossdkError
     from possdk.reports import Analytics
 
     first, after = _period(start, end)
+    long = (after - first).days > LONG_PERIOD_DAYS
+    show = _wants_progress(progress) and (long or progress is True)
     try:
-        with Store.open(db) as store:
+        with _open_store(db) as store, _progress(show, 3, "sales report") as update:
+            # Three queries, each summing the whole period in the database: the bar
+            # counts them (the days are summed inside each one).
             analytics = Analytics(store)
-            parts = {
-                "summary": analytics.summary(first, after),
-                "by_day": analytics.by_day(first, after),
-                "top_products": analytics.top_products(first, after, limit=top),
-            }
+            summary = analytics.summary(first, after)
+            update(1)
+            by_day = analytics.by_day(first, after)
+            update(1)
+            top_products = analytics.top_products(first, after, limit=top)
+            update(1)
     except PossdkError as exc:
         _fail(exc)
+    parts = {"summary": summary, "by_day": by_day, "top_products": top_products}
     if fmt == "json":
         click.echo(json.dumps({k: json.loads(v.to_json()) for k, v in parts.items()}, indent=2))
     elif fmt == "csv":
@@ -217,7 +282,7 @@ def report_sales(db: str, start: str, end: str | None, fmt: str, top: int) -> No
 
 @main.group()
 def export() -> None:
-    """Data for other systems: the accounting ledger."""
+    """Data for other systems: accounting, sales, customers, stock."""
 
 
 @export.command("accounting")
@@ -232,25 +297,240 @@ def export() -> None:
     show_default=True,
     help="A beancount ledger or one CSV row per posting.",
 )
-def export_accounting(db: str, start: str, end: str | None, fmt: str) -> None:
+@progress_option
+def export_accounting(
+    db: str, start: str, end: str | None, fmt: str, progress: bool | None
+) -> None:
     """Each business day as balanced double-entry postings (local dates, inclusive)."""
     from datetime import timedelta
 
-    from possdk import Store
     from possdk.errors import PossdkError
     from possdk.reports import postings_for_day, to_beancount, to_csv
 
     first, after = _period(start, end)
+    length = (after - first).days
+    show = _wants_progress(progress) and (length > LONG_PERIOD_DAYS or progress is True)
     try:
-        with Store.open(db) as store:
+        with _open_store(db) as store, _progress(show, length, "business days") as update:
             days = []
             day = first
             while day < after:
                 days.append(postings_for_day(store, day))
+                update(1)
                 day += timedelta(days=1)
     except PossdkError as exc:
         _fail(exc)
     click.echo(to_beancount(days) if fmt == "beancount" else to_csv(days), nl=False)
+
+
+# ---- exports for ERP and CRM imports ------------------------------------------------------
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "jsonl"]),
+    default="csv",
+    show_default=True,
+    help="CSV with a header line, one JSON array, or JSON Lines (one object a line).",
+)
+out_option = click.option(
+    "--out",
+    default=None,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to FILE (replaced only once complete) instead of stdout.",
+)
+
+_TICK = 500  # rows between progress bar updates: drawing it costs more than a row
+
+
+def _ticking(
+    rows: Generator[R, None, None], update: Callable[[int], None]
+) -> Generator[R, None, None]:
+    """``rows``, moving the bar as they pass; closing this closes ``rows``."""
+    n = 0
+    try:
+        for row in rows:
+            yield row
+            n += 1
+            if n % _TICK == 0:
+                update(_TICK)
+        update(n % _TICK)
+    finally:
+        rows.close()
+
+
+@contextmanager
+def _output(out: str | None) -> Iterator[IO[str]]:
+    """UTF-8 text to stdout, or to a file beside ``out`` moved over it only once complete."""
+    import io
+    import os
+    import secrets
+
+    if out is None:
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # stdout replaced by a text-only stream: use it as it is
+            yield sys.stdout
+            return
+        sys.stdout.flush()
+        stdout = io.TextIOWrapper(buffer, "utf-8", newline="")  # data is UTF-8, whatever the locale
+        try:
+            yield stdout
+            stdout.flush()
+        finally:
+            stdout.detach()  # leave sys.stdout's buffer open
+        return
+    target = os.path.abspath(out)
+    partial = f"{target}.{secrets.token_hex(4)}.partial"
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise click.FileError(out, hint=exc.strerror or str(exc)) from None
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as file:
+            yield file
+        os.replace(partial, target)
+    except BaseException:
+        os.unlink(partial)  # an export cut short leaves no file that looks complete
+        raise
+
+
+def _export(
+    rows: Callable[[], Generator[R, None, None]],
+    count: Callable[[], int],
+    *,
+    columns: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    show: bool,
+    label: str,
+) -> None:
+    """Stream ``rows()`` as ``fmt`` to ``out`` or stdout, with a bar of ``count()`` rows."""
+    import os
+
+    from possdk.errors import PossdkError
+    from possdk.reports import write_csv, write_json, write_jsonl
+
+    try:
+        total = count() if show else 0
+        with _output(out) as file, _progress(show, total, f"exporting {label}") as update:
+            stream = _ticking(rows(), update)
+            if fmt == "csv":
+                written = write_csv(stream, file, columns=columns)
+            elif fmt == "json":
+                written = write_json(stream, file)
+            else:
+                written = write_jsonl(stream, file)
+    except PossdkError as exc:
+        _fail(exc)
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as other Unix tools do.
+        with suppress(OSError, ValueError, AttributeError):  # unless stdout is not a file
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    if out is not None:
+        click.echo(f"{written} {label} written to {out}", err=True)
+
+
+@export.command("sales")
+@db_option
+@click.option("--from", "start", required=True, metavar="DATE", help="The first day, YYYY-MM-DD.")
+@click.option("--to", "end", default=None, metavar="DATE", help="The last day (default: --from).")
+@format_option
+@out_option
+@progress_option
+def export_sales(
+    db: str, start: str, end: str | None, fmt: str, out: str | None, progress: bool | None
+) -> None:
+    """Receipt lines of a period, for an ERP (local dates, inclusive).
+
+    One row per unvoided line of every sale and return completed in the
+    period; a return's quantity and amounts are negative. Streamed: the rows
+    are written as the database hands them over.
+    """
+    from possdk.errors import PossdkError
+    from possdk.reports import SaleLineRow
+    from possdk.reports import count_sales as count
+    from possdk.reports import export_sales as rows
+
+    first, after = _period(start, end)
+    try:
+        store = _open_store(db)
+    except PossdkError as exc:
+        _fail(exc)
+    with store:
+        _export(
+            lambda: rows(store, first, after),
+            lambda: count(store, first, after),
+            columns=SaleLineRow.COLUMNS,
+            fmt=fmt,
+            out=out,
+            show=_wants_progress(progress, out),
+            label="sales lines",
+        )
+
+
+@export.command("customers")
+@db_option
+@format_option
+@out_option
+@progress_option
+def export_customers(db: str, fmt: str, out: str | None, progress: bool | None) -> None:
+    """Customer profiles and points balances, for a CRM.
+
+    Customers erased on request are left out.
+    """
+    from possdk.errors import PossdkError
+    from possdk.reports import CustomerRow
+    from possdk.reports import count_customers as count
+    from possdk.reports import export_customers as rows
+
+    try:
+        store = _open_store(db)
+    except PossdkError as exc:
+        _fail(exc)
+    with store:
+        _export(
+            lambda: rows(store),
+            lambda: count(store),
+            columns=CustomerRow.COLUMNS,
+            fmt=fmt,
+            out=out,
+            show=_wants_progress(progress, out),
+            label="customers",
+        )
+
+
+@export.command("stock")
+@db_option
+@format_option
+@out_option
+@progress_option
+def export_stock(db: str, fmt: str, out: str | None, progress: bool | None) -> None:
+    """Stock levels by item and location, valued at average cost, for an ERP.
+
+    A value is what store.inventory.valuation(location) gives the item (empty
+    when its cost is unknown).
+    """
+    from possdk.errors import PossdkError
+    from possdk.reports import StockRow
+    from possdk.reports import count_stock as count
+    from possdk.reports import export_stock as rows
+
+    try:
+        store = _open_store(db)
+    except PossdkError as exc:
+        _fail(exc)
+    with store:
+        _export(
+            lambda: rows(store),
+            lambda: count(store),
+            columns=StockRow.COLUMNS,
+            fmt=fmt,
+            out=out,
+            show=_wants_progress(progress, out),
+            label="stock levels",
+        )
 
 
 @main.group()

@@ -234,15 +234,23 @@ class StockUnitOfWork(Protocol):
 
 
 if TYPE_CHECKING:  # their modules import SQLAlchemy: not at `import possdk` time
+    from possdk.storage._sql_customer_reports import CustomerReportsUnitOfWork
+    from possdk.storage._sql_exports import ExportsUnitOfWork
     from possdk.storage._sql_gifts import GiftCouponUnitOfWork
     from possdk.storage._sql_loyalty import LoyaltyUnitOfWork
     from possdk.storage._sql_outbox import WebhookUnitOfWork
     from possdk.storage._sql_reports import ReportsUnitOfWork
 
     class _LoyaltyParts(
-        LoyaltyUnitOfWork, GiftCouponUnitOfWork, WebhookUnitOfWork, ReportsUnitOfWork, Protocol
+        LoyaltyUnitOfWork,
+        GiftCouponUnitOfWork,
+        WebhookUnitOfWork,
+        ReportsUnitOfWork,
+        ExportsUnitOfWork,
+        CustomerReportsUnitOfWork,
+        Protocol,
     ):
-        """Loyalty's, gift cards', webhooks' and reports' parts of a unit of work."""
+        """Loyalty's, gift cards', webhooks', reports' and exports' parts of a unit of work."""
 
 else:
 

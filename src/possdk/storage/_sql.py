@@ -40,6 +40,8 @@ from possdk.storage import _schema as t
 from possdk.storage._backend import SessionRow
 from possdk.storage._codec import canonical, structure, unstructure
 from possdk.storage._journal import JournalEntry
+from possdk.storage._sql_customer_reports import CustomerReportsRepository
+from possdk.storage._sql_exports import ExportsRepository
 from possdk.storage._sql_gifts import GiftCouponRepository
 from possdk.storage._sql_loyalty import LoyaltyRepository
 from possdk.storage._sql_outbox import WebhookRepository
@@ -421,7 +423,13 @@ _UPDATE_PAYMENT = (
 
 
 class SqlUnitOfWork(
-    StockRepository, LoyaltyRepository, GiftCouponRepository, WebhookRepository, ReportsRepository
+    StockRepository,
+    LoyaltyRepository,
+    GiftCouponRepository,
+    WebhookRepository,
+    ReportsRepository,
+    ExportsRepository,
+    CustomerReportsRepository,
 ):
     """One SQL transaction with the repositories the Store needs."""
 
