@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -321,8 +322,11 @@ def run_demo(
     out: Callable[[str], None] = print,
     db: str = "sqlite://",
     devices: str | None = None,
+    html_report: Path | None = None,
 ) -> Store:
     """Run the scripted day and print every receipt and the Z report through ``out``.
+
+    With ``html_report``, the day's HTML sales report is written there too.
 
     With ``db`` naming a kept store (``sqlite:///possdk-demo.db``), each run is
     the next trading day of the same shop: receipt numbers, Z numbers and the
@@ -581,6 +585,15 @@ def run_demo(
     counted = _count_for(expected)
     z = session.close(denominations=counted)
     show("Z report", z.as_text(width=width, locale=locale))
+    if html_report is not None:
+        from possdk.reports import sales_report_html
+
+        today = (start + timedelta(days=day)).date()
+        page = sales_report_html(
+            store, today, today + timedelta(days=1), title=f"Sales of {today.isoformat()}"
+        )
+        html_report.write_text(page, encoding="utf-8")
+        note(f"the day's HTML sales report: {html_report}")
     return store
 
 

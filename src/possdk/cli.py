@@ -84,11 +84,27 @@ def main() -> None:
     help="Give till-1 devices: sim prints receipts on a virtual ESC/POS printer and shows "
     "what it printed, with the customer display's frames.",
 )
-def demo(locale: str, currency_code: str, width: int, db: str, devices: str | None) -> None:
-    """Run a scripted trading day and print its receipts and the Z report."""
+@click.option(
+    "--html",
+    "html",
+    default=None,
+    metavar="PATH",
+    help="Where to write the day's HTML sales report [default: possdk-demo-report.html, "
+    "in the temporary directory when --db sqlite://].",
+)
+def demo(
+    locale: str, currency_code: str, width: int, db: str, devices: str | None, html: str | None
+) -> None:
+    """Run a scripted trading day and print its receipts, the Z report and an HTML report."""
+    import tempfile
+    from pathlib import Path
+
     from possdk._demo import run_demo
     from possdk.errors import PossdkError
 
+    if html is None:
+        folder = Path(tempfile.gettempdir()) if db == "sqlite://" else Path.cwd()
+        html = str(folder / "possdk-demo-report.html")
     try:
         store = run_demo(
             locale=locale,
@@ -97,6 +113,7 @@ def demo(locale: str, currency_code: str, width: int, db: str, devices: str | No
             out=click.echo,
             db=db,
             devices=devices,
+            html_report=Path(html).resolve(),
         )
         store.close()
     except PossdkError as exc:
@@ -245,17 +262,36 @@ def _progress(show: bool, length: int, label: str) -> Iterator[Callable[[int], N
     help="How to print it.",
 )
 @click.option("--top", default=10, show_default=True, help="How many top products.")
+@click.option(
+    "--html",
+    "html",
+    default=None,
+    metavar="PATH",
+    help="Write the HTML report (charts, heat map, top products) there instead.",
+)
 @progress_option
 def report_sales(
-    db: str, start: str, end: str | None, fmt: str, top: int, progress: bool | None
+    db: str,
+    start: str,
+    end: str | None,
+    fmt: str,
+    top: int,
+    html: str | None,
+    progress: bool | None,
 ) -> None:
-    """The period's summary, its sales by day and its top products (local dates, inclusive)."""
+    """The period's summary, its sales by day and its top products (local dates, inclusive).
+
+    With --html, the same period as one HTML page a browser opens.
+    """
     import json
 
     from possdk.errors import PossdkError
     from possdk.reports import Analytics
 
     first, after = _period(start, end)
+    if html is not None:
+        _write_html_report(db, first, after, top, html)
+        return
     long = (after - first).days > LONG_PERIOD_DAYS
     show = _wants_progress(progress) and (long or progress is True)
     try:
@@ -278,6 +314,25 @@ def report_sales(
         click.echo("\n".join(v.to_csv() for v in parts.values()), nl=False)
     else:
         click.echo("\n\n".join(v.as_text(width=48).rstrip("\n") for v in parts.values()))
+
+
+def _write_html_report(db: str, first: Any, after: Any, top: int, html: str) -> None:
+    from pathlib import Path
+
+    from possdk.errors import PossdkError
+    from possdk.reports import sales_report_html
+
+    target = Path(html)
+    try:
+        with _open_store(db) as store:
+            page = sales_report_html(store, first, after, top=top)
+    except PossdkError as exc:
+        _fail(exc)
+    try:
+        target.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        _fail(exc)
+    click.echo(f"wrote {target.resolve()}", err=True)
 
 
 @main.group()

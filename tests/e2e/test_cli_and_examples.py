@@ -166,8 +166,22 @@ def test_the_same_demo_runs_against_postgresql(postgresql_url):
 
 
 def test_report_and_export_work_on_the_demo_shop(tmp_path):
-    assert cli("demo", cwd=tmp_path).returncode == 0
+    demo = cli("demo", cwd=tmp_path)
+    assert demo.returncode == 0
+    page = tmp_path / "possdk-demo-report.html"
+    assert f"the day's HTML sales report: {page}" in demo.stdout  # the demo's last note
+    assert demo.stdout.index("Z-ЗВІТ") < demo.stdout.index("HTML sales report")
+    shown = page.read_text(encoding="utf-8")
+    assert "<svg" in shown and re.search(r"3\W149,23", shown)  # net sales, as the Z report
     db = "sqlite:///possdk-demo.db"
+    made = cli("report", "sales", "--db", db, "--from", "2026-11-27", "--html", "day.html",
+               cwd=tmp_path)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert f"wrote {tmp_path / 'day.html'}" in made.stderr and made.stdout == ""
+    assert (tmp_path / "day.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    unwritable = cli("report", "sales", "--db", db, "--from", "2026-11-27", "--html",
+                     str(tmp_path / "no" / "such" / "dir.html"), cwd=tmp_path)  # fmt: skip
+    assert unwritable.returncode == 1 and unwritable.stderr.startswith("error:")
     text = cli("report", "sales", "--db", db, "--from", "2026-11-27", "--top", "3", cwd=tmp_path)
     assert text.returncode == 0, text.stderr
     assert "Sales summary 2026-11-27 to 2026-11-28" in text.stdout
