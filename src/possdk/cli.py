@@ -281,10 +281,10 @@ def report_sales(
 ) -> None:
     """The period's summary, its sales by day and its top products (local dates, inclusive).
 
-    With --html, the same period as one HTML page a browser opens.
+    Also: the top products by margin (where costs are known), sales by category,
+    tender and tax rate, and the discounts given by promotion. With --html, the
+    period as one HTML page a browser opens.
     """
-    import json
-
     from possdk.errors import PossdkError
     from possdk.reports import Analytics
 
@@ -295,25 +295,99 @@ def report_sales(
     long = (after - first).days > LONG_PERIOD_DAYS
     show = _wants_progress(progress) and (long or progress is True)
     try:
-        with _open_store(db) as store, _progress(show, 3, "sales report") as update:
-            # Three queries, each summing the whole period in the database: the bar
+        with _open_store(db) as store, _progress(show, 8, "sales report") as update:
+            # Eight queries, each summing the whole period in the database: the bar
             # counts them (the days are summed inside each one).
             analytics = Analytics(store)
-            summary = analytics.summary(first, after)
-            update(1)
-            by_day = analytics.by_day(first, after)
-            update(1)
-            top_products = analytics.top_products(first, after, limit=top)
-            update(1)
+            parts: dict[str, Any] = {}
+            for name, run in (
+                ("summary", analytics.summary),
+                ("by_day", analytics.by_day),
+                ("top_products", lambda a, b: analytics.top_products(a, b, limit=top)),
+                (
+                    "top_by_margin",
+                    lambda a, b: analytics.top_products(a, b, by="margin", limit=top),
+                ),
+                ("by_category", analytics.by_category),
+                ("by_tender", analytics.by_tender),
+                ("by_tax_rate", analytics.by_tax_rate),
+                ("discounts", analytics.discounts_by_promotion),
+            ):
+                parts[name] = run(first, after)
+                update(1)
     except PossdkError as exc:
         _fail(exc)
-    parts = {"summary": summary, "by_day": by_day, "top_products": top_products}
+    _print_parts(parts, fmt)
+
+
+def _print_parts(parts: dict[str, Any], fmt: str, *, width: int = 80) -> None:
+    """Several report results as one JSON object, CSV blocks or text blocks."""
+    import json
+
     if fmt == "json":
         click.echo(json.dumps({k: json.loads(v.to_json()) for k, v in parts.items()}, indent=2))
     elif fmt == "csv":
         click.echo("\n".join(v.to_csv() for v in parts.values()), nl=False)
     else:
-        click.echo("\n\n".join(v.as_text(width=48).rstrip("\n") for v in parts.values()))
+        click.echo("\n\n".join(v.as_text(width=width).rstrip("\n") for v in parts.values()))
+
+
+@report.command("customers")
+@db_option
+@click.option("--from", "start", required=True, metavar="DATE", help="The first day, YYYY-MM-DD.")
+@click.option("--to", "end", default=None, metavar="DATE", help="The last day (default: --from).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print it.",
+)
+@click.option(
+    "-k",
+    "k",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1),
+    help="The smallest group of customers shown in the demographics.",
+)
+@click.option(
+    "--area-digits",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Postcode characters that make an area.",
+)
+def report_customers(
+    db: str, start: str, end: str | None, fmt: str, k: int, area_digits: int
+) -> None:
+    """New vs returning, visit frequency, RFM segments and demographics (local dates, inclusive).
+
+    RFM looks back a year from the last day. Demographic groups with fewer than
+    k customers are merged or hidden, so no one customer can be picked out.
+    """
+    from datetime import timedelta
+
+    from possdk.errors import PossdkError
+    from possdk.reports import CustomerReports
+
+    first, after = _period(start, end)
+    try:
+        with _open_store(db) as store:
+            reports = CustomerReports(store)
+            parts = {
+                "new_vs_returning": reports.new_vs_returning(first, after),
+                "visit_frequency": reports.visit_frequency(first, after),
+                "rfm": reports.rfm(after - timedelta(days=1)),
+                "age_bands": reports.demographics(first, after, by="age_band", k=k),
+                "areas": reports.demographics(
+                    first, after, by="area", k=k, area_digits=area_digits
+                ),
+            }
+    except PossdkError as exc:
+        _fail(exc)
+    _print_parts(parts, fmt)
 
 
 def _write_html_report(db: str, first: Any, after: Any, top: int, html: str) -> None:

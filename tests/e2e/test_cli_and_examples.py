@@ -193,7 +193,7 @@ def test_report_and_export_work_on_the_demo_shop(tmp_path):
     import json
 
     data = json.loads(as_json.stdout)
-    assert set(data) == {"summary", "by_day", "top_products"}
+    assert {"summary", "by_day", "top_products", "top_by_margin", "discounts"} <= set(data)
     ledger = cli("export", "accounting", "--db", db, "--from", "2026-11-27", cwd=tmp_path)
     assert ledger.returncode == 0, ledger.stderr
     assert 'business day 2026-11-27: 10 sales, 3 returns"' in ledger.stdout
@@ -205,3 +205,25 @@ def test_report_and_export_work_on_the_demo_shop(tmp_path):
     bad = cli("report", "sales", "--db", db, "--from", "2026-11-28", "--to", "2026-11-27",
               cwd=tmp_path)  # fmt: skip
     assert bad.returncode == 2 and "before --from" in bad.stderr
+
+
+def test_report_customers_on_the_demo_shop_hides_small_groups(tmp_path):
+    assert cli("demo", cwd=tmp_path).returncode == 0
+    db = "sqlite:///possdk-demo.db"
+    shown = cli("report", "customers", "--db", db, "--from", "2026-11-27", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    out = shown.stdout
+    assert re.search(r"^new\s+1\s+1\s+265\.00", out, re.M)  # the regular's first visit
+    assert re.search(r"^anonymous\s+9\s", out, re.M)
+    assert "Potential loyalists" in out
+    assert "Unknown" not in out  # one customer is fewer than k=5: hidden, not shown
+    one = cli("report", "customers", "--db", db, "--from", "2026-11-27", "-k", "1",
+              "--format", "json", cwd=tmp_path)  # fmt: skip
+    assert one.returncode == 0, one.stderr
+    import json
+
+    data = json.loads(one.stdout)
+    assert set(data) == {"new_vs_returning", "visit_frequency", "rfm", "age_bands", "areas"}
+    bad = cli("report", "customers", "--db", db, "--from", "2026-11-27", "-k", "0",
+              cwd=tmp_path)  # fmt: skip
+    assert bad.returncode == 2 and "-k" in bad.stderr

@@ -713,7 +713,11 @@ class Analytics:
         register_id: str | None = None,
         operator_id: str | None = None,
     ) -> CategorySales:
-        """Unvoided lines by product category, from ``start`` up to ``end``."""
+        """Unvoided lines by product category, from ``start`` up to ``end``.
+
+        Gift cards sold are money put on a card, not goods: they are left out
+        (the Z report and the gift card liability show them).
+        """
         where = self._where(start, end, register_id, operator_id)
 
         def read(uow: UnitOfWork) -> CategorySales:

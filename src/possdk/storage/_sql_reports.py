@@ -485,7 +485,7 @@ class ReportsRepository:
                     t.products, p.sku == ln.sku
                 )
             )
-            .where(*_filtered(where), ln.voided == sa.false())
+            .where(*_filtered(where), ln.voided == sa.false(), _not_gift_card(ln.sku))
             .group_by(p.category)
             .order_by(p.category)
         )
