@@ -812,5 +812,190 @@ def devices_test(config: str, name: str | None) -> None:
         sys.exit(1)
 
 
+@main.group()
+def webhooks() -> None:
+    """Webhook subscriptions, deliveries, the delivery log and dead letters."""
+
+
+def _uuid(value: str) -> Any:
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an id (a UUID, as `list` shows)") from None
+
+
+@webhooks.command("subscribe")
+@db_option
+@click.argument("url")
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    metavar="TYPE",
+    help="An event type to deliver (repeat for more), e.g. SaleCompleted; default: all.",
+)
+@click.option("--secret", default=None, help="The shared HMAC key (16-200 chars; default: new).")
+@click.option(
+    "--since",
+    default=None,
+    metavar="TIME",
+    help="Also deliver events from this ISO date or time on (default: from now).",
+)
+def webhooks_subscribe(
+    db: str, url: str, events: tuple[str, ...], secret: str | None, since: str | None
+) -> None:
+    """Deliver the store's events to URL; prints the subscription's id and secret."""
+    from datetime import datetime, timezone
+
+    from possdk.errors import PossdkError
+
+    start = None
+    if since is not None:
+        try:
+            start = datetime.fromisoformat(since)
+        except ValueError:
+            raise click.BadParameter(f"--since {since!r} is not an ISO date or time") from None
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=timezone.utc)
+    try:
+        with _open_store(db) as store:
+            sub = store.webhooks.subscribe(url, events or "*", secret, since=start)
+    except PossdkError as exc:
+        _fail(exc)
+    click.echo(f"subscribed {sub.id} to {sub.url}")
+    click.echo(f"secret: {sub.secret}  (give it to the receiver to verify signatures)")
+
+
+@webhooks.command("unsubscribe")
+@db_option
+@click.argument("subscription_id")
+def webhooks_unsubscribe(db: str, subscription_id: str) -> None:
+    """Stop delivering to a subscription (its log stays)."""
+    from possdk.errors import PossdkError
+
+    try:
+        with _open_store(db) as store:
+            store.webhooks.unsubscribe(_uuid(subscription_id))
+    except PossdkError as exc:
+        _fail(exc)
+    click.echo(f"unsubscribed {subscription_id}")
+
+
+@webhooks.command("list")
+@db_option
+def webhooks_list(db: str) -> None:
+    """The subscriptions (secrets are not shown)."""
+    from possdk.errors import PossdkError
+
+    try:
+        with _open_store(db) as store:
+            subs = store.webhooks.subscriptions()
+    except PossdkError as exc:
+        _fail(exc)
+    for sub in subs:
+        events = sub.events if sub.events == "*" else ",".join(sub.events)
+        state = "active" if sub.active else "stopped"
+        click.echo(f"{sub.id}  {state:7}  {sub.url}  {events}  since {sub.since.isoformat()}")
+
+
+@webhooks.command("deliver")
+@db_option
+@click.option(
+    "--every",
+    "interval",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    metavar="SECONDS",
+    help="Keep delivering, a pass every SECONDS, until interrupted (Ctrl-C).",
+)
+def webhooks_deliver(db: str, interval: float | None) -> None:
+    """Run a delivery pass (or keep running them): take new events, POST what is due."""
+    import time
+
+    from possdk.errors import PossdkError
+
+    try:
+        with _open_store(db) as store:
+            while True:
+                done = store.webhooks.deliver()
+                click.echo(
+                    f"queued {done.queued}, delivered {done.delivered}, "
+                    f"failed {done.failed}, dead {done.dead}"
+                )
+                if interval is None:
+                    break
+                time.sleep(interval)
+    except PossdkError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
+@webhooks.command("log")
+@db_option
+@click.option("--dead", is_flag=True, help="Only the dead letters.")
+@click.option("--attempts", is_flag=True, help="Each delivery's attempts too.")
+def webhooks_log(db: str, dead: bool, attempts: bool) -> None:
+    """The delivery log, oldest event first."""
+    from possdk.errors import PossdkError
+
+    try:
+        with _open_store(db) as store:
+            hooks = store.webhooks
+            rows = hooks.dead_letters() if dead else hooks.delivery_log()
+            history = {d.id: hooks.attempts(d.id) for d in rows} if attempts else {}
+    except PossdkError as exc:
+        _fail(exc)
+    for d in rows:
+        last = f"HTTP {d.last_status}" if d.last_status is not None else (d.last_error or "-")
+        click.echo(
+            f"{d.id}  {d.status.value:9}  {d.event_type}  {d.event_at.isoformat()}  "
+            f"attempts {d.attempts}  last {last}"
+        )
+        for a in history.get(d.id, ()):
+            status = a.http_status if a.http_status is not None else "no answer"
+            click.echo(f"    #{a.attempt} {a.at.isoformat()} {status} -> {a.outcome.value}")
+
+
+@webhooks.command("redeliver")
+@db_option
+@click.argument("delivery_id")
+def webhooks_redeliver(db: str, delivery_id: str) -> None:
+    """Queue a delivery again (a dead letter, once the receiver is fixed)."""
+    from possdk.errors import PossdkError
+
+    try:
+        with _open_store(db) as store:
+            again = store.webhooks.redeliver(_uuid(delivery_id))
+    except PossdkError as exc:
+        _fail(exc)
+    click.echo(f"{again.id} is pending again; the next pass delivers it")
+
+
+@webhooks.command("prune")
+@db_option
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Forget acknowledged deliveries of events older than this.",
+)
+def webhooks_prune(db: str, days: int) -> None:
+    """Forget old acknowledged deliveries (pending and dead ones stay)."""
+    from datetime import timedelta
+
+    from possdk.errors import PossdkError
+
+    try:
+        with _open_store(db) as store:
+            removed = store.webhooks.prune(timedelta(days=days))
+    except PossdkError as exc:
+        _fail(exc)
+    click.echo(f"pruned {removed} deliveries")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
