@@ -390,6 +390,32 @@ def report_customers(
     _print_parts(parts, fmt)
 
 
+@report.command("stock")
+@db_option
+@click.option("--location", default=None, help="One location (default: the whole store).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print it.",
+)
+def report_stock(db: str, location: str | None, fmt: str) -> None:
+    """Stock on hand at average cost, and what is at or below its reorder point."""
+    from possdk.errors import PossdkError
+    from possdk.reports import stock_reports
+
+    try:
+        with _open_store(db) as store:
+            on_hand, due = stock_reports(store, location)
+    except PossdkError as exc:
+        _fail(exc)
+    _print_parts({"on_hand": on_hand, "reorder": due}, fmt)
+    if on_hand.uncosted:
+        click.echo(f"no cost known for: {', '.join(on_hand.uncosted)}", err=True)
+
+
 def _write_html_report(db: str, first: Any, after: Any, top: int, html: str) -> None:
     from pathlib import Path
 

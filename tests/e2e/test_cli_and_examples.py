@@ -227,3 +227,16 @@ def test_report_customers_on_the_demo_shop_hides_small_groups(tmp_path):
     bad = cli("report", "customers", "--db", db, "--from", "2026-11-27", "-k", "0",
               cwd=tmp_path)  # fmt: skip
     assert bad.returncode == 2 and "-k" in bad.stderr
+
+
+def test_report_stock_on_the_demo_shop(tmp_path):
+    assert cli("demo", cwd=tmp_path).returncode == 0
+    db = "sqlite:///possdk-demo.db"
+    shown = cli("report", "stock", "--db", db, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "Stock on hand at cost, all locations: 1939.90" in shown.stdout
+    assert re.search(r"^main\s+MILK\s.*\s10\s+0\s+10\s+36\s+zerno-wholesale$", shown.stdout, re.M)
+    as_csv = cli("report", "stock", "--db", db, "--format", "csv", cwd=tmp_path)
+    assert "sku,name,on_hand,unit_cost,value" in as_csv.stdout
+    nowhere = cli("report", "stock", "--db", db, "--location", "moon", cwd=tmp_path)
+    assert nowhere.returncode == 1 and "moon" in nowhere.stderr

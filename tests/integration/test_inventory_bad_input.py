@@ -671,3 +671,11 @@ def test_a_document_passed_itself_is_taken_by_its_id_and_garbage_is_named(shop: 
     assert inv.count(count).id == count.id  # type: ignore[arg-type]
     with pytest.raises(StockDocumentError, match="named by its id or number, got 42"):
         inv.record_count(42, "MILK", 1)  # type: ignore[arg-type]
+
+
+def test_reports_of_an_unknown_location_name_it(shop: Store) -> None:
+    with pytest.raises(InventoryError, match="unknown location 'moon'"):
+        shop.inventory.valuation("moon")
+    with pytest.raises(InventoryError, match="unknown location 'moon'"):
+        shop.inventory.suggest_orders(location="moon")
+    assert shop.inventory.valuation("old").lines == ()  # an inactive one can still be read

@@ -694,6 +694,8 @@ class Inventory:
         it to the order-up-to level in whole packs, at least the supplier's
         minimum. Suggestions go to the preferred supplier, else the cheapest.
         """
+        if location is not None:
+            self.location(location)  # an unknown one is named, not read as empty
         wanted = None if skus is None else set(skus)
 
         def read(uow: UnitOfWork) -> tuple[OrderSuggestion, ...]:
@@ -1576,6 +1578,8 @@ class Inventory:
         Each item's value is rounded half-even to the minor unit and the
         total is the sum of the rounded lines; negative stock counts as zero.
         """
+        if location is not None:
+            self.location(location)  # an unknown one is named, not valued at zero
         code = self._store.settings.currency
         quantum = currency(code).quantum
 

@@ -62,6 +62,7 @@ from possdk.reports._export import (
     write_jsonl,
 )
 from possdk.reports._html import SalesReport, sales_report_html
+from possdk.reports._stock import ReorderDue, StockOnHand, stock_reports
 from possdk.reports._webhooks import (
     Delivery,
     DeliveryAttempt,
@@ -103,6 +104,7 @@ __all__ = [
     "Posting",
     "ProductSales",
     "PromotionDiscount",
+    "ReorderDue",
     "RetryPolicy",
     "RfmReport",
     "RfmSegment",
@@ -113,6 +115,7 @@ __all__ = [
     "SalesSummary",
     "SlowMover",
     "SlowMovers",
+    "StockOnHand",
     "StockRow",
     "Subscription",
     "TaxRateSales",
@@ -133,6 +136,7 @@ __all__ = [
     "postings_for_day",
     "sales_report_html",
     "sign",
+    "stock_reports",
     "to_beancount",
     "to_csv",
     "verify_signature",
