@@ -480,6 +480,17 @@ class Store:
         """Every Z report, in the order the sessions closed."""
         return tuple(loads(d, RegisterReport) for d in self._read(lambda uow: uow.z_reports()))
 
+    def grand_totals(self, register_id: str) -> tuple[Money, Money]:
+        """A register's perpetual totals of sales and of returns (positive), never reset.
+
+        They are the grand totals of the register's journal head, as X and Z
+        reports show them (``grand_total_sales``, ``grand_total_returns``).
+        """
+        heads = self._read(lambda uow: uow.journal_heads())
+        _, _, sales, returns = heads.get(register_id, (0, GENESIS, 0, 0))
+        code = self.settings.currency
+        return Money.from_minor(sales, code), Money.from_minor(returns, code)
+
     def suspended_sales(self) -> tuple[SaleSnapshot, ...]:
         """Parked sales any session may resume (as snapshots)."""
         return tuple(loads(d, SaleSnapshot) for d in self._read(lambda uow: uow.parked()))

@@ -408,6 +408,9 @@ def test_a_sold_card_comes_back_only_while_it_holds_its_value(
     ret.complete()
     assert cards.balance(kept) == uah("0.00") == ledger_total(store, kept)
     assert cards.history(kept)[-1].kind is GiftCardEntryKind.RETURN
+    back = store.receipts()[-1].lines[0].line
+    assert (back.kind, back.account) == (ProductKind.GIFT_CARD, kept)  # kept from the sale
+    assert store.inventory.movements(sku=GIFT) == ()  # a card is no stock, either way
 
     sold = sell_card(session, spent, "100.00")
     sale = session.new_sale()

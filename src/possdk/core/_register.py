@@ -7,11 +7,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from possdk.core._catalog import Catalog
+from possdk.core._catalog import Catalog, ProductKind
 from possdk.core._clock import Clock, IdGenerator
 from possdk.core._events import (
     ApprovalGranted,
@@ -26,12 +26,12 @@ from possdk.core._events import (
     SaleSuspended,
     SaleVoided,
 )
-from possdk.core._lines import PromotionDiscount
+from possdk.core._lines import PromotionDiscount, SaleLine
 from possdk.core._money import Money, to_decimal
 from possdk.core._permissions import Action, Approval, Operator, authorize
 from possdk.core._pricing import TaxLine
 from possdk.core._receipt import Receipt
-from possdk.core._report import RegisterReport, TenderTotal
+from possdk.core._report import RegisterReport, TenderTotal, zero_in_currency
 from possdk.core._sale import Basket, Sale, SaleSnapshot, SaleState
 from possdk.core._tax import TaxPolicy
 from possdk.core._tender import CashRoundingPolicy, Tender, TenderKind
@@ -54,6 +54,11 @@ class SessionState(enum.Enum):
     """Trading."""
     CLOSED = "closed"
     """Counted and closed; the Z report is final."""
+
+
+def _is_gift_card(line: SaleLine) -> bool:
+    """True for a gift card line sold, or a return line giving one back (it keeps the kind)."""
+    return line.kind is ProductKind.GIFT_CARD
 
 
 @attrs.frozen
@@ -101,6 +106,16 @@ class RegisterTotals:
     """Net and tax per rate."""
     tenders: tuple[TenderTotal, ...] = ()
     """Per tender kind."""
+    gift_cards_sold_count: int = 0
+    """Gift card lines sold minus gift card lines returned."""
+    gift_cards_sold: Money = attrs.field(default=attrs.Factory(zero_in_currency, takes_self=True))
+    """Put on gift cards by sales, less what returns took back off them."""
+    gift_cards_redeemed_count: int = 0
+    """Gift card tenders taken minus refunds made onto a gift card."""
+    gift_cards_redeemed: Money = attrs.field(
+        default=attrs.Factory(zero_in_currency, takes_self=True)
+    )
+    """Paid with gift cards, net of refunds onto a gift card."""
 
     @classmethod
     def empty(cls, currency_code: str) -> RegisterTotals:
@@ -145,9 +160,18 @@ class RegisterTotals:
             tax[row.rate.code] = (
                 row if old is None else TaxLine(old.rate, old.net + row.net, old.tax + row.tax)
             )
+        sold_count, sold = self.gift_cards_sold_count, self.gift_cards_sold
+        for p in receipt.lines:
+            if _is_gift_card(p.line):
+                sold_count += -1 if p.line.quantity < 0 else 1
+                sold = sold + Money(p.gross, receipt.currency)
+        redeemed_count, redeemed = self.gift_cards_redeemed_count, self.gift_cards_redeemed
         tenders = {t.kind: t for t in self.tenders}
         cash_sales, cash_refunds, rounding = self.cash_sales, self.cash_refunds, self.cash_rounding
         for t in receipt.tenders:
+            if t.kind is TenderKind.GIFT_CARD:
+                redeemed_count += -1 if t.amount.amount < 0 else 1
+                redeemed = redeemed + t.amount
             old_t = tenders.get(t.kind)
             tenders[t.kind] = (
                 TenderTotal(t.kind, 1, t.amount)
@@ -166,6 +190,10 @@ class RegisterTotals:
             cash_rounding=rounding,
             tax=tuple(tax.values()),
             tenders=tuple(tenders[k] for k in TenderKind if k in tenders),
+            gift_cards_sold_count=sold_count,
+            gift_cards_sold=sold,
+            gift_cards_redeemed_count=redeemed_count,
+            gift_cards_redeemed=redeemed,
         )
         return attrs.evolve(self, **changes)
 
@@ -218,6 +246,10 @@ class RegisterHost(Protocol):
     ``commit`` is the one door to durable state: each call is one business
     operation in one transaction (the event, the totals, the journal), and
     returns the event as kept (a receipt numbered, a report numbered).
+
+    A host that keeps a journal may also offer ``grand_totals(register_id)
+    -> (sales, returns)``, the register's perpetual grand totals; X and Z
+    reports then show them.
     """
 
     @property
@@ -310,6 +342,15 @@ class RegisterHost(Protocol):
 
     def abandon_payments(self, payment_ids: tuple[uuid.UUID, ...]) -> None:
         """Leave payments of a voided sale to recovery."""
+        ...
+
+
+@runtime_checkable
+class _GrandTotalsHost(Protocol):
+    """A host that keeps a journal offers its registers' grand totals for X and Z reports."""
+
+    def grand_totals(self, register_id: str) -> tuple[Money, Money]:
+        """The register's perpetual totals of sales and of returns (positive), never reset."""
         ...
 
 
@@ -669,6 +710,9 @@ class RegisterSession:
     ) -> RegisterReport:
         t = self.totals
         expected = t.expected_cash(self.opening_float)
+        grand: tuple[Money | None, Money | None] = (None, None)
+        if isinstance(self._host, _GrandTotalsHost):
+            grand = self._host.grand_totals(self.register_id)
         return RegisterReport(
             is_final=final,
             number=None,
@@ -702,6 +746,12 @@ class RegisterSession:
             counted_denominations=denominations,
             no_sale_count=t.no_sale_count,
             approval_count=t.approval_count,
+            gift_cards_sold_count=t.gift_cards_sold_count,
+            gift_cards_sold=t.gift_cards_sold,
+            gift_cards_redeemed_count=t.gift_cards_redeemed_count,
+            gift_cards_redeemed=t.gift_cards_redeemed,
+            grand_total_sales=grand[0],
+            grand_total_returns=grand[1],
         )
 
     def _cash(

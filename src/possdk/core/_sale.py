@@ -801,6 +801,8 @@ class Sale:
             refund=refund,
             quantity_decimals=priced.line.quantity_decimals,
             damaged=damaged,
+            kind=priced.line.kind,  # a gift card given back is no stock coming back
+            account=priced.line.account,
         )
         self._lines.append(line)
         self._changed()

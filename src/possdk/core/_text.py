@@ -89,6 +89,10 @@ _EN: Labels = {
     "voucher": "Voucher",
     "number": "No.",
     "tax_breakdown": "Tax",
+    "gift_cards_sold": "Gift cards sold",
+    "gift_cards_redeemed": "Gift cards redeemed",
+    "grand_total_sales": "Grand total sales",
+    "grand_total_returns": "Grand total returns",
 }
 
 _UK: Labels = {
@@ -145,6 +149,10 @@ _UK: Labels = {
     "voucher": "Ваучер",
     "number": "№",
     "tax_breakdown": "Податки",
+    "gift_cards_sold": "Подарункові картки: продаж",
+    "gift_cards_redeemed": "Подарункові картки: оплата",
+    "grand_total_sales": "Загальний підсумок продажів",
+    "grand_total_returns": "Загальний підсумок повернень",
 }
 
 _LABELS = {"en": _EN, "uk": _UK}
@@ -211,6 +219,13 @@ def _two(left: str, right: str, width: int) -> str:
     if len(left) <= space:
         return left + " " * (width - len(left) - len(right)) + right
     return left[:width] + "\n" + right.rjust(width)
+
+
+def _pair(left: str, right: str, width: int) -> str:
+    """A report row as :func:`_two` makes it, but a label too long for a line wraps, uncut."""
+    if len(left) <= width:
+        return _two(left, right, width)
+    return "\n".join([*_wrap(left, width), right.rjust(width)])
 
 
 def _center(text: str, width: int) -> str:
@@ -457,9 +472,9 @@ def _render_report(report: RegisterReport, *, width: int, locale: str) -> str:
     out.append(
         f"{lb['register']}: {report.register_id}  {lb['operator']}: {report.operator_name}"[:width]
     )
-    out.append(_two(lb["opened"], datetime_text(report.opened_at, locale, report.timezone), width))
+    out.append(_pair(lb["opened"], datetime_text(report.opened_at, locale, report.timezone), width))
     out.append(
-        _two(
+        _pair(
             lb["closed"] if report.is_final else lb["printed"],
             datetime_text(report.at, locale, report.timezone),
             width,
@@ -475,17 +490,26 @@ def _render_report(report: RegisterReport, *, width: int, locale: str) -> str:
     ]
     if report.voided_line_count:
         rows.append((lb["voided_lines"], str(report.voided_line_count)))
-    out.extend(_two(a, b, width) for a, b in rows)
+    out.extend(_pair(a, b, width) for a, b in rows)
     if report.tax_breakdown:
         out.append(rule)
         for line in report.tax_breakdown:
-            out.append(_two(f"{line.rate.label} {lb['net']}", amt(line.net), width))
-            out.append(_two(f"{line.rate.label} {lb['tax']}", amt(line.tax), width))
+            out.append(_pair(f"{line.rate.label} {lb['net']}", amt(line.net), width))
+            out.append(_pair(f"{line.rate.label} {lb['tax']}", amt(line.tax), width))
     out.append(rule)
     out.append(lb["tenders"])
     for tt in report.tenders:
         label = lb.get(tt.kind.value, tt.kind.value)
-        out.append(_two(f"  {label} ({tt.count})", amt(tt.amount), width))
+        out.append(_pair(f"  {label} ({tt.count})", amt(tt.amount), width))
+    gift_cards = (
+        (lb["gift_cards_sold"], report.gift_cards_sold_count, report.gift_cards_sold),
+        (lb["gift_cards_redeemed"], report.gift_cards_redeemed_count, report.gift_cards_redeemed),
+    )
+    if any(count or value for _, count, value in gift_cards):  # most shops sell none: no noise
+        out.append(rule)
+        out.extend(
+            _pair(f"{label} ({count})", amt(value), width) for label, count, value in gift_cards
+        )
     out.append(rule)
     cash_rows: Sequence[tuple[str, Money | None]] = [
         (lb["opening_float"], report.opening_float),
@@ -500,13 +524,20 @@ def _render_report(report: RegisterReport, *, width: int, locale: str) -> str:
     ]
     for label, value in cash_rows:
         if value is not None:
-            out.append(_two(label, amt(value), width))
+            out.append(_pair(label, amt(value), width))
     if report.no_sale_count:
-        out.append(_two(lb["no_sales"], str(report.no_sale_count), width))
+        out.append(_pair(lb["no_sales"], str(report.no_sale_count), width))
     if report.approval_count:
-        out.append(_two(lb["approvals"], str(report.approval_count), width))
+        out.append(_pair(lb["approvals"], str(report.approval_count), width))
     if report.counted_denominations:
         out.append(rule)
         for face, count in report.counted_denominations:
-            out.append(_two(f"  {amt(face)} x {count}", amt(EXACT.multiply(face, count)), width))
+            out.append(_pair(f"  {amt(face)} x {count}", amt(EXACT.multiply(face, count)), width))
+    grand = (
+        (lb["grand_total_sales"], report.grand_total_sales),
+        (lb["grand_total_returns"], report.grand_total_returns),
+    )
+    if any(value is not None for _, value in grand):
+        out.append(rule)
+        out.extend(_pair(label, amt(value), width) for label, value in grand if value is not None)
     return _block(out)
