@@ -390,6 +390,55 @@ def report_customers(
     _print_parts(parts, fmt)
 
 
+@report.command("z")
+@db_option
+@click.option("--register", "register_id", default=None, help="One till (default: every till).")
+@click.option(
+    "--number", type=click.IntRange(1), default=None, help="One Z number (default: the last)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "json"]),
+    default="text",
+    show_default=True,
+    help="Text for the printer, or the JSON or CSV export forms.",
+)
+@click.option("--width", default=42, show_default=True, type=click.IntRange(32, 80))
+@click.option("--locale", default="en_US", show_default=True, help="CLDR locale for the text.")
+def report_z(
+    db: str, register_id: str | None, number: int | None, fmt: str, width: int, locale: str
+) -> None:
+    """A Z report taken at a close, printed again (a copy: it never changes)."""
+    from possdk.errors import PossdkError
+
+    try:
+        with _open_store(db) as store:
+            kept = [
+                z for z in store.z_reports() if register_id is None or z.register_id == register_id
+            ]
+    except PossdkError as exc:
+        _fail(exc)
+    if number is not None:
+        kept = [z for z in kept if z.number == number]
+    if not kept:
+        where = f" of {register_id}" if register_id else ""
+        which = f" No.{number}" if number else ""
+        click.echo(f"error: no Z report{which}{where} in {_shown(db)}", err=True)
+        sys.exit(1)
+    if register_id is None and number is not None and len(kept) > 1:
+        tills = ", ".join(sorted({z.register_id for z in kept}))
+        click.echo(f"error: Z No.{number} exists on {tills}; name one with --register", err=True)
+        sys.exit(2)
+    z = kept[-1]
+    if fmt == "json":
+        click.echo(z.to_json())
+    elif fmt == "csv":
+        click.echo(z.to_csv(), nl=False)
+    else:
+        click.echo(z.as_text(width=width, locale=locale), nl=False)
+
+
 @report.command("stock")
 @db_option
 @click.option("--location", default=None, help="One location (default: the whole store).")

@@ -240,3 +240,21 @@ def test_report_stock_on_the_demo_shop(tmp_path):
     assert "sku,name,on_hand,unit_cost,value" in as_csv.stdout
     nowhere = cli("report", "stock", "--db", db, "--location", "moon", cwd=tmp_path)
     assert nowhere.returncode == 1 and "moon" in nowhere.stderr
+
+
+def test_report_z_prints_a_kept_z_again(tmp_path):
+    assert cli("demo", cwd=tmp_path).returncode == 0
+    assert cli("demo", cwd=tmp_path).returncode == 0  # day 2: Z No.2
+    db = "sqlite:///possdk-demo.db"
+    last = cli("report", "z", "--db", db, cwd=tmp_path)
+    assert last.returncode == 0, last.stderr
+    assert "Z REPORT No.2" in last.stdout and "Gift cards sold (1)" in last.stdout
+    first = cli("report", "z", "--db", db, "--number", "1", "--format", "json", cwd=tmp_path)
+    import json
+
+    data = json.loads(first.stdout)
+    assert (data["number"], data["net_sales"]) == (1, "3149.23")
+    as_csv = cli("report", "z", "--db", db, "--register", "till-1", "--format", "csv", cwd=tmp_path)
+    assert as_csv.stdout.splitlines()[0] == "section,item,key,value"
+    none = cli("report", "z", "--db", db, "--number", "9", cwd=tmp_path)
+    assert none.returncode == 1 and "no Z report No.9" in none.stderr
