@@ -439,6 +439,40 @@ def report_z(
         click.echo(z.as_text(width=width, locale=locale), nl=False)
 
 
+@report.command("liabilities")
+@db_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print it.",
+)
+def report_liabilities(db: str, fmt: str) -> None:
+    """What the shop owes its customers now: gift card balances and loyalty points."""
+    import json
+
+    from possdk.errors import PossdkError
+
+    try:
+        with _open_store(db) as store:
+            owed = {
+                "gift_cards": store.loyalty.gift_cards.outstanding(),
+                "loyalty_points": store.loyalty.points.outstanding(),
+            }
+    except PossdkError as exc:
+        _fail(exc)
+    total = owed["gift_cards"] + owed["loyalty_points"]
+    if fmt == "json":
+        rows = {k: format(v.amount, "f") for k, v in {**owed, "total": total}.items()}
+        click.echo(json.dumps({"currency": total.currency, **rows}, indent=2))
+        return
+    click.echo(f"Gift cards outstanding      {format(owed['gift_cards'].amount, 'f'):>14}")
+    click.echo(f"Loyalty points outstanding  {format(owed['loyalty_points'].amount, 'f'):>14}")
+    click.echo(f"Total owed ({total.currency})            {format(total.amount, 'f'):>14}")
+
+
 @report.command("stock")
 @db_option
 @click.option("--location", default=None, help="One location (default: the whole store).")

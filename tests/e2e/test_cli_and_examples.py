@@ -258,3 +258,25 @@ def test_report_z_prints_a_kept_z_again(tmp_path):
     assert as_csv.stdout.splitlines()[0] == "section,item,key,value"
     none = cli("report", "z", "--db", db, "--number", "9", cwd=tmp_path)
     assert none.returncode == 1 and "no Z report No.9" in none.stderr
+
+
+def test_report_liabilities_match_the_loyalty_api(tmp_path):
+    assert cli("demo", cwd=tmp_path).returncode == 0
+    db = "sqlite:///possdk-demo.db"
+    shown = cli("report", "liabilities", "--db", db, "--format", "json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    import json
+
+    data = json.loads(shown.stdout)
+    from possdk import Store
+
+    with Store.open(db.replace("possdk-demo.db", str(tmp_path / "possdk-demo.db"))) as store:
+        cards = store.loyalty.gift_cards.outstanding()
+        points = store.loyalty.points.outstanding()
+    assert data == {
+        "currency": "UAH",
+        "gift_cards": format(cards.amount, "f"),
+        "loyalty_points": format(points.amount, "f"),
+        "total": format((cards + points).amount, "f"),
+    }
+    assert cards.amount > 0 and points.amount > 0  # the demo sells a card and earns points
