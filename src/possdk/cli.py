@@ -198,6 +198,18 @@ def _period(start: str, end: str | None) -> tuple[Any, Any]:
     return first, last + timedelta(days=1)  # --to is the last day, included
 
 
+@contextmanager
+def _opened(db: str) -> Iterator[Store]:
+    """The store at ``db`` for one command; a possdk error ends the command with one line."""
+    from possdk.errors import PossdkError
+
+    try:
+        with _open_store(db) as store:
+            yield store
+    except PossdkError as exc:
+        _fail(exc)
+
+
 def _open_store(db: str) -> Store:
     """The store at ``db``, opened as kept; a SQLite path with no database is refused, not made."""
     from possdk import Store
@@ -369,24 +381,18 @@ def report_customers(
     """
     from datetime import timedelta
 
-    from possdk.errors import PossdkError
     from possdk.reports import CustomerReports
 
     first, after = _period(start, end)
-    try:
-        with _open_store(db) as store:
-            reports = CustomerReports(store)
-            parts = {
-                "new_vs_returning": reports.new_vs_returning(first, after),
-                "visit_frequency": reports.visit_frequency(first, after),
-                "rfm": reports.rfm(after - timedelta(days=1)),
-                "age_bands": reports.demographics(first, after, by="age_band", k=k),
-                "areas": reports.demographics(
-                    first, after, by="area", k=k, area_digits=area_digits
-                ),
-            }
-    except PossdkError as exc:
-        _fail(exc)
+    with _opened(db) as store:
+        reports = CustomerReports(store)
+        parts = {
+            "new_vs_returning": reports.new_vs_returning(first, after),
+            "visit_frequency": reports.visit_frequency(first, after),
+            "rfm": reports.rfm(after - timedelta(days=1)),
+            "age_bands": reports.demographics(first, after, by="age_band", k=k),
+            "areas": reports.demographics(first, after, by="area", k=k, area_digits=area_digits),
+        }
     _print_parts(parts, fmt)
 
 
@@ -410,15 +416,8 @@ def report_z(
     db: str, register_id: str | None, number: int | None, fmt: str, width: int, locale: str
 ) -> None:
     """A Z report taken at a close, printed again (a copy: it never changes)."""
-    from possdk.errors import PossdkError
-
-    try:
-        with _open_store(db) as store:
-            kept = [
-                z for z in store.z_reports() if register_id is None or z.register_id == register_id
-            ]
-    except PossdkError as exc:
-        _fail(exc)
+    with _opened(db) as store:
+        kept = [z for z in store.z_reports() if register_id is None or z.register_id == register_id]
     if number is not None:
         kept = [z for z in kept if z.number == number]
     if not kept:
@@ -453,16 +452,11 @@ def report_liabilities(db: str, fmt: str) -> None:
     """What the shop owes its customers now: gift card balances and loyalty points."""
     import json
 
-    from possdk.errors import PossdkError
-
-    try:
-        with _open_store(db) as store:
-            owed = {
-                "gift_cards": store.loyalty.gift_cards.outstanding(),
-                "loyalty_points": store.loyalty.points.outstanding(),
-            }
-    except PossdkError as exc:
-        _fail(exc)
+    with _opened(db) as store:
+        owed = {
+            "gift_cards": store.loyalty.gift_cards.outstanding(),
+            "loyalty_points": store.loyalty.points.outstanding(),
+        }
     total = owed["gift_cards"] + owed["loyalty_points"]
     if fmt == "json":
         rows = {k: format(v.amount, "f") for k, v in {**owed, "total": total}.items()}
@@ -486,14 +480,10 @@ def report_liabilities(db: str, fmt: str) -> None:
 )
 def report_stock(db: str, location: str | None, fmt: str) -> None:
     """Stock on hand at average cost, and what is at or below its reorder point."""
-    from possdk.errors import PossdkError
     from possdk.reports import stock_reports
 
-    try:
-        with _open_store(db) as store:
-            on_hand, due = stock_reports(store, location)
-    except PossdkError as exc:
-        _fail(exc)
+    with _opened(db) as store:
+        on_hand, due = stock_reports(store, location)
     _print_parts({"on_hand": on_hand, "reorder": due}, fmt)
     if on_hand.uncosted:
         click.echo(f"no cost known for: {', '.join(on_hand.uncosted)}", err=True)
@@ -502,15 +492,11 @@ def report_stock(db: str, location: str | None, fmt: str) -> None:
 def _write_html_report(db: str, first: Any, after: Any, top: int, html: str) -> None:
     from pathlib import Path
 
-    from possdk.errors import PossdkError
     from possdk.reports import sales_report_html
 
     target = Path(html)
-    try:
-        with _open_store(db) as store:
-            page = sales_report_html(store, first, after, top=top)
-    except PossdkError as exc:
-        _fail(exc)
+    with _opened(db) as store:
+        page = sales_report_html(store, first, after, top=top)
     try:
         target.write_text(page, encoding="utf-8")
     except OSError as exc:
@@ -958,8 +944,6 @@ def webhooks_subscribe(
     """Deliver the store's events to URL; prints the subscription's id and secret."""
     from datetime import datetime, timezone
 
-    from possdk.errors import PossdkError
-
     start = None
     if since is not None:
         try:
@@ -968,11 +952,8 @@ def webhooks_subscribe(
             raise click.BadParameter(f"--since {since!r} is not an ISO date or time") from None
         if start.tzinfo is None:
             start = start.replace(tzinfo=timezone.utc)
-    try:
-        with _open_store(db) as store:
-            sub = store.webhooks.subscribe(url, events or "*", secret, since=start)
-    except PossdkError as exc:
-        _fail(exc)
+    with _opened(db) as store:
+        sub = store.webhooks.subscribe(url, events or "*", secret, since=start)
     click.echo(f"subscribed {sub.id} to {sub.url}")
     click.echo(f"secret: {sub.secret}  (give it to the receiver to verify signatures)")
 
@@ -982,13 +963,8 @@ def webhooks_subscribe(
 @click.argument("subscription_id")
 def webhooks_unsubscribe(db: str, subscription_id: str) -> None:
     """Stop delivering to a subscription (its log stays)."""
-    from possdk.errors import PossdkError
-
-    try:
-        with _open_store(db) as store:
-            store.webhooks.unsubscribe(_uuid(subscription_id))
-    except PossdkError as exc:
-        _fail(exc)
+    with _opened(db) as store:
+        store.webhooks.unsubscribe(_uuid(subscription_id))
     click.echo(f"unsubscribed {subscription_id}")
 
 
@@ -996,13 +972,8 @@ def webhooks_unsubscribe(db: str, subscription_id: str) -> None:
 @db_option
 def webhooks_list(db: str) -> None:
     """The subscriptions (secrets are not shown)."""
-    from possdk.errors import PossdkError
-
-    try:
-        with _open_store(db) as store:
-            subs = store.webhooks.subscriptions()
-    except PossdkError as exc:
-        _fail(exc)
+    with _opened(db) as store:
+        subs = store.webhooks.subscriptions()
     for sub in subs:
         events = sub.events if sub.events == "*" else ",".join(sub.events)
         state = "active" if sub.active else "stopped"
@@ -1048,15 +1019,10 @@ def webhooks_deliver(db: str, interval: float | None) -> None:
 @click.option("--attempts", is_flag=True, help="Each delivery's attempts too.")
 def webhooks_log(db: str, dead: bool, attempts: bool) -> None:
     """The delivery log, oldest event first."""
-    from possdk.errors import PossdkError
-
-    try:
-        with _open_store(db) as store:
-            hooks = store.webhooks
-            rows = hooks.dead_letters() if dead else hooks.delivery_log()
-            history = {d.id: hooks.attempts(d.id) for d in rows} if attempts else {}
-    except PossdkError as exc:
-        _fail(exc)
+    with _opened(db) as store:
+        hooks = store.webhooks
+        rows = hooks.dead_letters() if dead else hooks.delivery_log()
+        history = {d.id: hooks.attempts(d.id) for d in rows} if attempts else {}
     for d in rows:
         last = f"HTTP {d.last_status}" if d.last_status is not None else (d.last_error or "-")
         click.echo(
@@ -1073,13 +1039,8 @@ def webhooks_log(db: str, dead: bool, attempts: bool) -> None:
 @click.argument("delivery_id")
 def webhooks_redeliver(db: str, delivery_id: str) -> None:
     """Queue a delivery again (a dead letter, once the receiver is fixed)."""
-    from possdk.errors import PossdkError
-
-    try:
-        with _open_store(db) as store:
-            again = store.webhooks.redeliver(_uuid(delivery_id))
-    except PossdkError as exc:
-        _fail(exc)
+    with _opened(db) as store:
+        again = store.webhooks.redeliver(_uuid(delivery_id))
     click.echo(f"{again.id} is pending again; the next pass delivers it")
 
 
@@ -1096,13 +1057,8 @@ def webhooks_prune(db: str, days: int) -> None:
     """Forget old acknowledged deliveries (pending and dead ones stay)."""
     from datetime import timedelta
 
-    from possdk.errors import PossdkError
-
-    try:
-        with _open_store(db) as store:
-            removed = store.webhooks.prune(timedelta(days=days))
-    except PossdkError as exc:
-        _fail(exc)
+    with _opened(db) as store:
+        removed = store.webhooks.prune(timedelta(days=days))
     click.echo(f"pruned {removed} deliveries")
 
 
