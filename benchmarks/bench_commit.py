@@ -238,7 +238,7 @@ def floor_sqlite(path: str, synchronous: str, n: int) -> tuple[float, list[float
         )
         tax = data["total"] // 6
         conn.execute(
-            "INSERT INTO sales VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO sales VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 sale_id,
                 number,
@@ -258,6 +258,7 @@ def floor_sqlite(path: str, synchronous: str, n: int) -> tuple[float, list[float
                 0,
                 None,
                 receipt,
+                None,  # customer_id
             ),
         )
         conn.executemany(
@@ -446,7 +447,8 @@ def floor_postgres(url: str, n: int) -> tuple[float, list[float]]:
                 )
             tax = data["total"] // 6
             conn.execute(
-                "INSERT INTO sales VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                "INSERT INTO sales VALUES "
+                "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                 (
                     sale_id,
                     number,
@@ -466,6 +468,7 @@ def floor_postgres(url: str, n: int) -> tuple[float, list[float]]:
                     0,
                     None,
                     receipt,
+                    None,  # customer_id
                 ),
             )
             with conn.cursor() as cur:
