@@ -150,3 +150,19 @@ def test_sales_by_tax_rate_are_the_receipts_breakdowns_summed(shop: Store) -> No
         (code, net, tax, net + tax) for code, (net, tax) in sorted(expected.items())
     ]
     assert any(code == "VAT20" and pct == Decimal(20) for code, pct, *_ in report.rows)
+
+
+def test_slow_movers_put_unsold_goods_first(shop: Store) -> None:
+    slow = Analytics(shop).slow_movers(DAY, NEXT, limit=3)
+    assert slow.by == "slowest"
+    # GUM sold one and had it back (0), BOOK sold one, COFFEE three; GIFT is no goods
+    assert [(p.sku, p.quantity) for p in slow.products] == [
+        ("GUM", Decimal(0)),
+        ("BOOK", Decimal(1)),
+        ("COFFEE", Decimal(3)),
+    ]
+    shop.catalog.add(Product("TEA", "Green tea", m("95.00"), "standard"))
+    first = Analytics(shop).slow_movers(DAY, NEXT, limit=1).products[0]
+    assert (first.sku, first.quantity, first.gross) == ("TEA", Decimal(0), m("0.00"))
+    with pytest.raises(ReportError, match="limit must be at least 1"):
+        Analytics(shop).slow_movers(DAY, NEXT, limit=0)

@@ -381,9 +381,9 @@ class TopProducts(_Tabular):
     end: date
     """The local date after the period."""
     by: str
-    """``"revenue"``, ``"quantity"`` or ``"margin"``."""
+    """``"revenue"``, ``"quantity"``, ``"margin"``; ``"slowest"`` from ``slow_movers``."""
     products: tuple[ProductSales, ...]
-    """Best first; ties by SKU."""
+    """Best first (slowest first for slow movers); ties by SKU."""
 
     _shrink = 1
 
@@ -890,6 +890,35 @@ class Analytics:
                 for code, percent, net, tax in uow.tax_by_rate(where)
             )
             return TaxRateSales(start, end, rows)
+
+        return self._store._read(read)
+
+    def slow_movers(
+        self,
+        start: date,
+        end: date,
+        *,
+        limit: int = 20,
+        register_id: str | None = None,
+        operator_id: str | None = None,
+    ) -> TopProducts:
+        """The ``limit`` active catalog goods that sold least from ``start`` up to ``end``.
+
+        Goods with no sale at all come first, then by quantity and revenue
+        (returns netted in, so a sale given back counts 0), ties by SKU. One row per product in
+        SQL, cut by ``LIMIT``. For goods unsold for a while by the clock, see
+        :meth:`not_sold_since`.
+        """
+        if limit < 1:
+            raise ReportError(f"limit must be at least 1, got {limit}")
+        where = self._where(start, end, register_id, operator_id)
+
+        def read(uow: UnitOfWork) -> TopProducts:
+            products = tuple(
+                ProductSales(sku, name, _qty(q), self._money(net), self._money(gross))
+                for sku, name, q, net, gross in uow.slowest_products(where, limit)
+            )
+            return TopProducts(start, end, "slowest", products)
 
         return self._store._read(read)
 

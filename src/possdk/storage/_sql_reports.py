@@ -177,6 +177,16 @@ class ReportsUnitOfWork(Protocol):
         """
         ...
 
+    def slowest_products(
+        self, where: SalesFilter, limit: int
+    ) -> Iterator[tuple[str, str, int, int, int]]:
+        """(SKU, name, quantity in millionths, net, gross) of the goods that sold least.
+
+        Active catalog goods in the store's currency; those that did not sell
+        at all in the period first.
+        """
+        ...
+
     def product_costs(
         self, where: SalesFilter, skus: Sequence[str] | None = None
     ) -> Iterator[tuple[str, str | None, int]]:
@@ -618,3 +628,32 @@ class ReportsRepository:
         )
         for pid, description, receipts, amount in self.conn.execute(stmt):
             yield str(pid), str(description), int(receipts), int(amount)
+
+    def slowest_products(
+        self, where: SalesFilter, limit: int
+    ) -> Iterator[tuple[str, str, int, int, int]]:
+        """(SKU, name, quantity in millionths, net, gross) of the goods that sold least."""
+        s, ln, p = t.sales.c, t.sale_lines.c, t.products.c
+        sold = (
+            sa.select(
+                ln.sku,
+                sa.func.sum(ln.quantity_micro).label("quantity"),
+                sa.func.sum(ln.net_minor).label("net"),
+                sa.func.sum(ln.gross_minor).label("gross"),
+            )
+            .select_from(t.sale_lines.join(t.sales, s.id == ln.sale_id))
+            .where(*_filtered(where), ln.voided == sa.false())
+            .group_by(ln.sku)
+            .subquery()
+        )
+        quantity = sa.func.coalesce(sold.c.quantity, 0)
+        gross = sa.func.coalesce(sold.c.gross, 0)
+        stmt = (
+            sa.select(p.sku, p.name, quantity, sa.func.coalesce(sold.c.net, 0), gross)
+            .select_from(t.products.outerjoin(sold, sold.c.sku == p.sku))
+            .where(p.active == sa.true(), p.kind == "goods", p.currency == where.currency)
+            .order_by(sa.case((sold.c.sku.is_(None), 0), else_=1), quantity, gross, p.sku)
+            .limit(limit)
+        )
+        for sku, name, q, net, g in self.conn.execute(stmt):
+            yield str(sku), str(name), int(q), int(net), int(g)
