@@ -61,6 +61,7 @@ from possdk.errors import (
     RegisterSessionStateError,
     ReturnError,
     SaleError,
+    SessionTotalsChangedError,
     StorageError,
 )
 from possdk.payments._model import OfflinePolicy
@@ -712,6 +713,11 @@ class Store:
             self._journal(uow, terminal, event, payload, abs(receipt.total.minor))
             return event
         if isinstance(event, RegisterSessionClosed):
+            if _report_basis(event.report) != _totals_basis(totals):
+                raise SessionTotalsChangedError(
+                    f"register session {session.id} took more receipts or cash movements while "
+                    f"its Z report was made (another till); close it again"
+                )
             number = uow.next_number(terminal, "z")
             report = attrs.evolve(event.report, number=number, timezone=self.settings.timezone)
             event = attrs.evolve(event, report=report)
@@ -914,3 +920,33 @@ class Store:
             hook(**kwargs)
         except Exception:
             log.exception("possdk plugin failed in %s; the operation itself succeeded", hook.name)
+
+
+def _report_basis(report: RegisterReport) -> tuple[object, ...]:
+    """What a Z report counted: changed by every operation that moves a session's totals."""
+    return (
+        report.sale_count,
+        report.return_count,
+        report.void_count,
+        report.voided_line_count,
+        report.no_sale_count,
+        report.sales,
+        report.returns,
+        report.paid_in,
+        report.paid_out,
+    )
+
+
+def _totals_basis(totals: RegisterTotals) -> tuple[object, ...]:
+    """The same figures of a session's totals as kept."""
+    return (
+        totals.sale_count,
+        totals.return_count,
+        totals.void_count,
+        totals.voided_line_count,
+        totals.no_sale_count,
+        totals.sales,
+        totals.returns,
+        totals.paid_in,
+        totals.paid_out,
+    )

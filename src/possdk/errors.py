@@ -122,6 +122,7 @@ __all__ = [
     "SaleError",
     "SaleStateError",
     "SchemaVersionError",
+    "SessionTotalsChangedError",
     "StockDocumentError",
     "StorageError",
     "TaxError",
@@ -288,6 +289,15 @@ class RegisterError(PossdkError):
 
 class RegisterSessionStateError(RegisterError):
     """The register session is not in a state that allows this operation."""
+
+
+class SessionTotalsChangedError(RegisterSessionStateError):
+    """The session's totals changed while its Z report was being made; nothing was closed.
+
+    Another till (or process) committed to the same session in between.
+    ``RegisterSession.close`` builds the report again by itself a few times
+    before letting this through; then close again.
+    """
 
 
 # ---- storage -------------------------------------------------------------------

@@ -321,3 +321,53 @@ def test_reports_show_the_journal_grand_totals(open_store: OpenStore, durable_ur
     assert "Grand total sales       1,075.90" in z2.as_text(width=32).splitlines()
     data = json.loads(z2.to_json())
     assert (data["grand_total_sales"], data["grand_total_returns"]) == ("1075.90", "132.50")
+
+
+def test_a_sale_landing_while_the_z_is_made_is_counted_in_it(
+    open_store: OpenStore, durable_url: str
+) -> None:
+    """Another till (a second process on the same session) completes a sale between the
+    moment the Z's figures are read and the close's transaction: the close notices and
+    builds the Z again, so the Z never misses a receipt its session took."""
+    here = open_store(durable_url)
+    session = here.register("till-1").open_session(operator="cashier", opening_float="100")
+    there = open_store(durable_url, new=False)
+    other = there.register("till-1").session
+    assert other is not None and other.id == session.id
+    build = session._report
+    landed = []
+
+    def report_then_a_sale_lands(**kwargs: Any) -> RegisterReport:
+        made = build(**kwargs)
+        if not landed:  # only the first time: the retry sees it
+            sale = other.new_sale()
+            sale.add("BREAD")
+            sale.pay("cash", "100")
+            landed.append(sale.complete())
+        return made
+
+    session._report = report_then_a_sale_lands  # type: ignore[method-assign]
+    z = session.close(counted_cash="132.50")
+    assert landed and z.sale_count == 1 and z.sales == landed[0].total
+    assert z.expected_cash == uah("132.50") and z.variance == uah("0.00")
+    kept = here.z_reports()[-1]
+    assert (kept.sale_count, kept.sales) == (1, landed[0].total)
+
+
+def test_the_close_gives_up_after_a_few_tries_and_closes_nothing(
+    open_store: OpenStore,
+) -> None:
+    from possdk.errors import SessionTotalsChangedError
+
+    here = open_store("sqlite://")
+    session = here.register("till-1").open_session(operator="cashier", opening_float="100")
+    build = session._report
+
+    def always_stale(**kwargs: Any) -> RegisterReport:
+        return attrs.evolve(build(**kwargs), sale_count=99)  # never what was kept
+
+    session._report = always_stale  # type: ignore[method-assign]
+    with pytest.raises(SessionTotalsChangedError, match="close it again"):
+        session.close(counted_cash="100")
+    assert here.register("till-1").session is not None  # still open
+    assert here.z_reports() == ()

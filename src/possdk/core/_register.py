@@ -35,7 +35,12 @@ from possdk.core._report import RegisterReport, TenderTotal, zero_in_currency
 from possdk.core._sale import Basket, Sale, SaleSnapshot, SaleState
 from possdk.core._tax import TaxPolicy
 from possdk.core._tender import CashRoundingPolicy, Tender, TenderKind
-from possdk.errors import MoneyError, RegisterSessionStateError, ReturnError
+from possdk.errors import (
+    MoneyError,
+    RegisterSessionStateError,
+    ReturnError,
+    SessionTotalsChangedError,
+)
 
 __all__ = [
     "RegisterHost",
@@ -54,6 +59,9 @@ class SessionState(enum.Enum):
     """Trading."""
     CLOSED = "closed"
     """Counted and closed; the Z report is final."""
+
+
+_CLOSE_ATTEMPTS = 3  # a Z built again when other tills keep committing to the session
 
 
 def _is_gift_card(line: SaleLine) -> bool:
@@ -661,9 +669,15 @@ class RegisterSession:
                 f"complete, park or void them first"
             )
         counted, breakdown = self._count(counted_cash, denominations)
-        at = self._host.clock.now()
-        report = self._report(final=True, at=at, counted=counted, denominations=breakdown)
-        event = self._commit(RegisterSessionClosed, session_id=self.id, report=report)
+        for attempt in range(_CLOSE_ATTEMPTS):
+            at = self._host.clock.now()
+            report = self._report(final=True, at=at, counted=counted, denominations=breakdown)
+            try:
+                event = self._commit(RegisterSessionClosed, session_id=self.id, report=report)
+                break
+            except SessionTotalsChangedError:  # another till's sale landed: count it in
+                if attempt == _CLOSE_ATTEMPTS - 1:
+                    raise
         assert isinstance(event, RegisterSessionClosed)
         self._state = SessionState.CLOSED
         self.z_report = event.report
