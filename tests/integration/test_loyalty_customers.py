@@ -299,3 +299,53 @@ def test_an_erased_customer_cannot_be_put_on_a_new_sale(
     assert not sale.tenders
     if not is_memory(store_url):
         assert store.loyalty.points.check().ok
+
+
+@pytest.mark.parametrize("change", ["add", "update"])
+def test_two_tills_taking_one_phone_at_once_get_duplicate_customer_error(
+    postgresql_url: str, open_store: OpenStore, change: str
+) -> None:
+    """On PostgreSQL both tills' checks pass before either commits; the unique index
+    refuses the second, and that refusal is named as the duplicate it is."""
+    import threading
+
+    first, second = open_store(postgresql_url), open_store(postgresql_url, new=False)
+    taras = second.loyalty.customers.add("Taras")
+    both_checked = threading.Barrier(2, timeout=10)
+    for store in (first, second):
+        customers = store.loyalty.customers
+        check = customers._unique
+        calls = [0]
+
+        def checked_then_wait(uow, customer, check=check, calls=calls):  # type: ignore[no-untyped-def]
+            check(uow, customer)
+            calls[0] += 1
+            if calls[0] == 1:  # inside the transaction: wait until the other has checked too
+                both_checked.wait()
+
+        customers._unique = checked_then_wait  # type: ignore[method-assign]
+
+    outcomes: dict[str, object] = {}
+
+    def take(name: str, store: Store) -> None:
+        try:
+            if change == "add" or name == "first":
+                outcomes[name] = store.loyalty.customers.add(name, phone="0671234567")
+            else:
+                outcomes[name] = store.loyalty.customers.update(taras.id, phone="0671234567")
+        except Exception as exc:  # the test looks at which one it is
+            outcomes[name] = exc
+
+    threads = [
+        threading.Thread(target=take, args=("first", first)),
+        threading.Thread(target=take, args=("second", second)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    errors = [v for v in outcomes.values() if isinstance(v, Exception)]
+    assert len(outcomes) == 2 and len(errors) == 1, outcomes
+    assert isinstance(errors[0], DuplicateCustomerError), repr(errors[0])
+    kept = first.loyalty.customers.find("0671234567")
+    assert kept is not None and kept == next(v for v in outcomes.values() if v is not errors[0])

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from possdk.core import luhn_digit
+from possdk.errors import StorageError
 from possdk.loyalty._loyalty_model import (
     CardBlockedError,
     CardStatus,
@@ -133,7 +134,7 @@ class Customers:
             self._journal(uow, "CustomerAdded", CustomerChanged(customer.id, _PROFILE_FIELDS))
             return customer
 
-        return self._run(work)
+        return self._run_unique(work, customer)
 
     def get(self, customer_id: str) -> Customer:
         """A customer by id.
@@ -201,7 +202,7 @@ class Customers:
             self._journal(uow, "CustomerChanged", CustomerChanged(customer.id, changed))
             return customer
 
-        return self._run(work)
+        return self._run_unique(work, attrs.evolve(_placeholder(customer_id), **changes))
 
     def erase(self, customer_id: str) -> Customer:
         """Erase a customer's personal data on request (anonymise); returns what is left.
@@ -548,6 +549,24 @@ class Customers:
 
     def _run(self, work: Callable[[UnitOfWork], T]) -> T:
         return self._store.backend.run(work)
+
+    def _run_unique(self, work: Callable[[UnitOfWork], T], customer: Customer) -> T:
+        """Run ``work``; a phone or e-mail another till took meanwhile is named as such.
+
+        The check inside the transaction sees only committed customers: two
+        tills adding the same phone at once both pass it, and the database's
+        unique index refuses the second. That refusal is read again here.
+        """
+        try:
+            return self._run(work)
+        except StorageError:
+            self._store._read(lambda uow: self._unique(uow, customer))
+            raise
+
+
+def _placeholder(customer_id: str) -> Customer:
+    """A stand-in with only the id, for checking a change's phone and e-mail."""
+    return Customer(id=customer_id, name="-")
 
 
 def _unknown(customer_id: object) -> CustomerNotFoundError:
