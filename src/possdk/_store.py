@@ -100,6 +100,17 @@ def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _check_phone_region(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    from possdk.loyalty._loyalty_model import phone_regions
+
+    if not isinstance(value, str) or value not in phone_regions():
+        raise ConfigurationError(
+            f"phone_region must be a two-letter region code like 'UA' or 'US', got {value!r}"
+        )
+
+
 def _check_width(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     if not 24 <= value <= 80:
         raise ConfigurationError(f"receipt width must be 24 to 80 characters, got {value}")
@@ -138,6 +149,19 @@ class Settings:
     """Tender kinds a refund may go to when it cannot go back to the tender that paid."""
     auto_reorder: bool = False
     """Create draft purchase orders by themselves when stock falls to a reorder point."""
+    phone_region: str | None = attrs.field(default=None, validator=_check_phone_region)
+    """Where phone numbers typed without ``+`` are dialled (``"UA"``: ``067...`` is
+    ``+38067...``); None takes the locale's country (``uk_UA``: UA)."""
+
+    @property
+    def phone_country(self) -> str | None:
+        """The region phone numbers are read in: ``phone_region``, else the locale's country."""
+        if self.phone_region is not None:
+            return self.phone_region
+        from possdk.loyalty._loyalty_model import phone_regions
+
+        territory = self.locale.replace("-", "_").partition("_")[2].upper()
+        return territory if territory in phone_regions() else None
 
 
 class Register:

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from possdk import Store
+from possdk import Settings, Store
 from possdk.core import luhn_digit
 from possdk.loyalty import (
     LOYALTY_TERMINAL,
@@ -58,7 +58,10 @@ def test_a_mistyped_card_number_names_the_check_digit_expected() -> None:
 
 def test_phone_and_email_are_normalised_for_lookup() -> None:
     assert normalise_phone(" +380 (67) 123-45-67 ") == "+380671234567"
-    assert normalise_phone("067.123.45.67") == "0671234567"
+    assert normalise_phone("067.123.45.67") == "0671234567"  # no region: digits as typed
+    assert normalise_phone("067.123.45.67", "UA") == "+380671234567"
+    assert normalise_phone("+380 67 123 45 67", "US") == "+380671234567"  # + wins
+    assert normalise_phone("(212) 555-0100", "US") == "+12125550100"
     assert normalise_email("  Olha.K@Example.COM ") == "olha.k@example.com"
     with pytest.raises(LoyaltyError, match="not a phone number"):
         normalise_phone("12-ab")
@@ -133,7 +136,7 @@ def test_update_changes_only_what_is_given(store_url: str, open_store: OpenStore
     changed = store.loyalty.customers.update(olha.id, marketing_consent=True, postcode=None)
     assert changed.marketing_consent is True
     assert changed.postcode is None
-    assert changed.phone == "0671234567"
+    assert changed.phone == "+380671234567"  # read in the locale's country, UA
     assert store.loyalty.customers.get(olha.id) == changed
     assert journal_types(store)[-1] == "CustomerChanged"
 
@@ -227,7 +230,7 @@ def test_export_gives_every_personal_field_cards_and_the_ledger(
     profile = data["customer"]
     assert {k: profile[k] for k in ("name", "phone", "email", "birth_year", "postcode")} == {
         "name": "Olha",
-        "phone": "0671234567",
+        "phone": "+380671234567",
         "email": "olha@example.com",
         "birth_year": 1990,
         "postcode": "01001",
@@ -349,3 +352,42 @@ def test_two_tills_taking_one_phone_at_once_get_duplicate_customer_error(
     assert isinstance(errors[0], DuplicateCustomerError), repr(errors[0])
     kept = first.loyalty.customers.find("0671234567")
     assert kept is not None and kept == next(v for v in outcomes.values() if v is not errors[0])
+
+
+def test_a_phone_is_one_customer_however_it_is_typed(store_url: str, open_store: OpenStore) -> None:
+    store = open_store(store_url)  # uk_UA: numbers without + are read in UA
+    assert store.settings.phone_country == "UA"
+    olha = store.loyalty.customers.add("Olha", phone="067 123 45 67")
+    assert olha.phone == "+380671234567"
+    for typed in ("0671234567", "+380 (67) 123-45-67", "067-123-45-67"):
+        assert store.loyalty.customers.find(typed).id == olha.id
+    with pytest.raises(DuplicateCustomerError, match="phone"):
+        store.loyalty.customers.add("Taras", phone="+380671234567")
+    with pytest.raises(LoyaltyError, match="not a phone number in UA"):
+        store.loyalty.customers.add("Taras", phone="067 123 45 67 890")  # too long for UA
+
+
+def test_phones_kept_before_regions_are_still_found(
+    durable_url: str, open_store: OpenStore
+) -> None:
+    """A store whose customers were added with phones kept as typed ("0671234567", no
+    region) finds them by the international form once it reads numbers in UA."""
+    before = open_store(durable_url, settings=Settings(currency="UAH", locale="en"))
+    assert before.settings.phone_country is None
+    olha = before.loyalty.customers.add("Olha", phone="067 123 45 67")
+    assert olha.phone == "0671234567"
+    before.close()
+    after = open_store(durable_url, new=False, settings=Settings(currency="UAH", phone_region="UA"))
+    for typed in ("+380671234567", "0671234567"):
+        assert after.loyalty.customers.find(typed).id == olha.id
+    with pytest.raises(DuplicateCustomerError, match="phone"):
+        after.loyalty.customers.add("Taras", phone="+380 67 123 45 67")
+
+
+def test_a_phone_region_must_be_known() -> None:
+    from possdk.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="two-letter region code"):
+        Settings(currency="UAH", phone_region="Ukraine")
+    assert Settings(currency="USD", locale="en_US").phone_country == "US"
+    assert Settings(currency="EUR", locale="de").phone_country is None

@@ -30,6 +30,7 @@ from possdk.loyalty._loyalty_model import (
     normalise_card_number,
     normalise_email,
     normalise_phone,
+    phone_forms,
 )
 
 if TYPE_CHECKING:
@@ -437,13 +438,19 @@ class Customers:
                 raise CustomerNotFoundError(
                     text, f"no loyalty card {compact}: it was never issued in this store"
                 )
+        region = self._store.settings.phone_country
         try:
-            phone = normalise_phone(text)
+            phone = normalise_phone(text, region)
         except LoyaltyError:
             raise CustomerNotFoundError(
                 text, f"{text!r} is not a card number, phone or e-mail known here"
             ) from None
-        return self._found(uow.customer_by_phone(phone), text)
+        found = None
+        for form in phone_forms(phone, region):  # kept as typed before regions were read
+            found = uow.customer_by_phone(form)
+            if found is not None:
+                break
+        return self._found(found, text)
 
     @staticmethod
     def _found(customer: Customer | None, key: str) -> Customer:
@@ -507,7 +514,8 @@ class Customers:
                     raise LoyaltyError("a customer's name must be at most 200 characters")
                 out[key] = value.strip()
             elif key == "phone":
-                out[key] = None if value is None else normalise_phone(value)
+                region = self._store.settings.phone_country
+                out[key] = None if value is None else normalise_phone(value, region)
             elif key == "email":
                 out[key] = None if value is None else normalise_email(value)
             elif key == "marketing_consent":
@@ -531,12 +539,12 @@ class Customers:
                 out[key] = None if value is None else (value.strip() or None)
         return out
 
-    @staticmethod
-    def _unique(uow: UnitOfWork, customer: Customer) -> None:
+    def _unique(self, uow: UnitOfWork, customer: Customer) -> None:
         if customer.phone is not None:
-            other = uow.customer_by_phone(customer.phone)
-            if other is not None and other.id != customer.id:
-                raise DuplicateCustomerError("phone", customer.phone, other.id)
+            for form in phone_forms(customer.phone, self._store.settings.phone_country):
+                other = uow.customer_by_phone(form)
+                if other is not None and other.id != customer.id:
+                    raise DuplicateCustomerError("phone", customer.phone, other.id)
         if customer.email is not None:
             other = uow.customer_by_email(customer.email)
             if other is not None and other.id != customer.id:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import enum
+import functools
 import math
 import re
 import uuid
@@ -67,12 +68,16 @@ _PHONE_JUNK = re.compile(r"[\s().\-/]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def normalise_phone(text: str) -> str:
-    """A phone number as kept and looked up: digits with an optional leading ``+``.
+def normalise_phone(text: str, region: str | None = None) -> str:
+    """A phone number as kept and looked up.
 
-    ``"+380 (67) 123-45-67"`` becomes ``"+380671234567"``. Raises
-    LoyaltyError for anything but 7 to 15 digits (spaces, dots, dashes,
-    slashes and parentheses are dropped).
+    With a ``region`` (``"UA"``), or for a number given with ``+``, it is the
+    international E.164 form: ``"067 123 45 67"`` in UA and
+    ``"+380 (67) 123-45-67"`` both become ``"+380671234567"`` (read by
+    phonenumbers). A number without ``+`` and without a region stays digits
+    as typed (``"0671234567"``). Raises LoyaltyError for anything but 7 to 15
+    digits (spaces, dots, dashes, slashes and parentheses are dropped), or a
+    number that cannot be one in its region.
     """
     if not isinstance(text, str):
         raise LoyaltyError(f"a phone number must be text, got {text!r}")
@@ -83,7 +88,47 @@ def normalise_phone(text: str) -> str:
         raise LoyaltyError(
             f"{text!r} is not a phone number: give 7 to 15 digits, optionally with a leading +"
         )
-    return ("+" if plus else "") + digits
+    if not plus and region is None:
+        return digits
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(raw, None if plus else region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        where = "" if plus else f" in {region}"
+        raise LoyaltyError(
+            f"{text!r} is not a phone number{where}: check the digits, or give it with its "
+            f"country code (+...)"
+        )
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def phone_forms(phone: str, region: str | None) -> tuple[str, ...]:
+    """A kept phone and the form it had before regions were read (national digits).
+
+    Stores kept ``"0671234567"`` as typed before numbers were read in a region;
+    looking ``"+380671234567"`` up in UA must find those too.
+    """
+    if region is None or not phone.startswith("+"):
+        return (phone,)
+    import phonenumbers
+
+    number = phonenumbers.parse(phone, None)
+    if phonenumbers.region_code_for_number(number) != region:
+        return (phone,)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    digits = "".join(ch for ch in national if ch.isdigit())
+    return (phone, digits) if digits and digits != phone else (phone,)
+
+
+@functools.lru_cache(maxsize=1)
+def phone_regions() -> frozenset[str]:
+    """The two-letter regions phone numbers can be read in."""
+    import phonenumbers
+
+    return frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 
 def normalise_email(text: str) -> str:
