@@ -728,7 +728,10 @@ class Store:
                 uow, receipt.tenders, sale_id=receipt.sale_id, terminal_id=receipt.register_id
             )
             self.inventory._apply_receipt(uow, receipt)  # its stock moves with it, or not at all
-            self.loyalty._apply_receipt(uow, receipt)  # coupons, gift cards, points: likewise
+            points = self.loyalty._apply_receipt(uow, receipt)  # coupons, gift cards, points
+            if points is not None:  # printed on the receipt: what it earned, what is left
+                receipt = attrs.evolve(receipt, points_earned=points[0], points_balance=points[1])
+                event = attrs.evolve(event, receipt=receipt)
             data = unstructure(event)
             document = canonical(data["receipt"])
             uow.insert_receipt(receipt, document)

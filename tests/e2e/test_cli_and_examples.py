@@ -51,7 +51,8 @@ def test_demo_prints_every_receipt_and_the_z_report():
     # spent, a return that takes back the points its line earned.
     assert "loyalty card 2990000000018: Ольга, 0 points" in out
     assert "Круасани: 2 + 1 у подарунок       -38,00" in out
-    assert "Ольга earned 26 points; balance 26" in out
+    assert "Нараховано балів                        26" in out  # on the receipt
+    assert "sale earned 26, her balance is 26 (the ledger says 26)" in out
     assert "Щаслива година: кава -20%         -75,60" in out
     assert "Купон WELCOME: -10%               -30,24" in out
     assert "coupon WELCOME-001 used: 1 redemption" in out

@@ -183,6 +183,26 @@ def test_points_paid_part_earns_nothing_by_default(olha_store: tuple[Store, Cust
     # 13.0 points x 100/130 = 10
     assert earned_by_line(store, receipt) == {1: 10}
     assert balance(store, olha) == 500 - 300 + 10
+    # The receipt says so, after the burn: what this sale earned and what is left.
+    assert (receipt.points_earned, receipt.points_balance) == (10, 210)
+    assert store.receipts()[-1] == receipt  # kept as printed
+    text = receipt.as_text(width=32, locale="en_US")
+    assert "Points earned" in text and text.rstrip().endswith("Points balance               210")
+    assert "Баланс балів" in receipt.as_text(locale="uk_UA")
+
+
+def test_only_a_sale_with_a_customer_under_a_programme_prints_points(
+    olha_store: tuple[Store, Customer],
+) -> None:
+    store, olha = olha_store
+    session = till(store)
+    anonymous = sell(store, session, None, ("BREAD", 1))
+    assert (anonymous.points_earned, anonymous.points_balance) == (None, None)
+    assert "Points" not in anonymous.as_text()
+    sold = sell(store, session, olha, ("BREAD", 1))
+    assert sold.points_earned is not None and sold.points_balance == sold.points_earned
+    back = give_back(session, sold, (1, None))
+    assert back.points_earned is None  # a return takes them back; its receipt says nothing
 
 
 # ---- burning ------------------------------------------------------------------------------

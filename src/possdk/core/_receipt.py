@@ -84,6 +84,10 @@ class Receipt:
     """(code, campaign) for coupons that belong to a campaign."""
     channel: str = "store"
     """Where the sale was made."""
+    points_earned: int | None = None
+    """Loyalty points this sale earned its customer (None: no customer or programme)."""
+    points_balance: int | None = None
+    """The customer's points balance after this sale (None with ``points_earned``)."""
 
     @property
     def currency(self) -> str:

@@ -50,6 +50,8 @@ _EN: Labels = {
     "tax": "Tax",
     "incl_tax": "incl.",
     "change": "Change",
+    "points_earned": "Points earned",
+    "points_balance": "Points balance",
     "rounding": "Cash rounding",
     "paid": "Paid",
     "items": "Items",
@@ -110,6 +112,8 @@ _UK: Labels = {
     "tax": "Податок",
     "incl_tax": "у т.ч.",
     "change": "Решта",
+    "points_earned": "Нараховано балів",
+    "points_balance": "Баланс балів",
     "rounding": "Заокруглення",
     "paid": "Сплачено",
     "items": "Позицій",
@@ -440,6 +444,11 @@ def _receipt_rows(receipt: Receipt, *, width: int, locale: str) -> list[Row]:
         pair(R.TENDER, lb["rounding"], amt(receipt.cash_rounding))
     if receipt.change:
         pair(R.CHANGE, lb["change"], amt(receipt.change))
+    if receipt.points_earned is not None:
+        rule()
+        pair(R.INFO, lb["points_earned"], str(receipt.points_earned))
+        if receipt.points_balance is not None:
+            pair(R.INFO, lb["points_balance"], str(receipt.points_balance))
     if receipt.extra_lines:
         rule()
         for extra in receipt.extra_lines:

@@ -310,13 +310,18 @@ class Points:
             )
         self._sale_customers[sale.id] = customer.id
 
-    def _apply_receipt(self, uow: UnitOfWork, receipt: Receipt) -> None:
-        """Earn a sale's points, or take back a return's, in the receipt's transaction."""
+    def _apply_receipt(self, uow: UnitOfWork, receipt: Receipt) -> tuple[int, int] | None:
+        """Earn a sale's points, or take back a return's, in the receipt's transaction.
+
+        For a sale with a customer under a programme: (points earned, balance after).
+        """
         self._sale_customers.pop(receipt.sale_id, None)
         if receipt.kind is ReceiptKind.RETURN:
             self._reverse(uow, receipt)
-        elif receipt.customer_id is not None:
-            self._earn(uow, receipt)
+            return None
+        if receipt.customer_id is not None:
+            return self._earn(uow, receipt)
+        return None
 
     # ---- the points tender ------------------------------------------------------------
 
@@ -453,11 +458,11 @@ class Points:
             raise _unknown(customer_id)
         return found
 
-    def _earn(self, uow: UnitOfWork, receipt: Receipt) -> None:
+    def _earn(self, uow: UnitOfWork, receipt: Receipt) -> tuple[int, int] | None:
         assert receipt.customer_id is not None
         programme = self._programme_in(uow)
         if programme is None or programme.points_per_unit == 0:
-            return
+            return None
         customer = uow.customer(receipt.customer_id)
         if customer is None or customer.erased:
             log.warning(
@@ -465,7 +470,7 @@ class Points:
                 receipt.sale_id,
                 receipt.customer_id,
             )
-            return
+            return None
         paid_in_points = exact_sum(
             t.amount.amount for t in receipt.tenders if t.kind is TenderKind.POINTS
         )
@@ -489,9 +494,13 @@ class Points:
             for (line, gross), points in zip(lines, parts, strict=True)
             if points > 0
         ]
+        balance = customer.points  # after any points tender, settled before this
         if moves:
-            uow.move_points(customer.id, moves, floor=None)
+            moved = uow.move_points(customer.id, moves, floor=None)
+            assert moved is not None  # no floor: never refused
+            balance = moved
         self._keep_tier(uow, programme, customer.id, customer.tier, at)
+        return sum(m.points for m in moves), balance
 
     def _promotion_points(
         self, receipt: Receipt, lines: list[tuple[SaleLine, Decimal]]

@@ -65,8 +65,11 @@ class Loyalty:
         self.gift_cards._check_sale(sale)
         self.points._check_sale(sale)
 
-    def _apply_receipt(self, uow: UnitOfWork, receipt: Receipt) -> None:
-        """Redeem coupons, credit gift cards, earn or return points (the sale's transaction)."""
+    def _apply_receipt(self, uow: UnitOfWork, receipt: Receipt) -> tuple[int, int] | None:
+        """Redeem coupons, credit gift cards, earn or return points (the sale's transaction).
+
+        What a sale earned its customer and their balance after, for the receipt.
+        """
         self.coupons._apply_receipt(uow, receipt)
         self.gift_cards._apply_receipt(uow, receipt)
-        self.points._apply_receipt(uow, receipt)
+        return self.points._apply_receipt(uow, receipt)
