@@ -233,6 +233,16 @@ progress_option = click.option(
 )
 
 
+def who_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--register`` and ``--operator``: narrow a report to one till or one cashier."""
+    command = click.option(
+        "--operator", "operator_id", default=None, help="One cashier (default: all)."
+    )(command)
+    return click.option(
+        "--register", "register_id", default=None, help="One till (default: every till)."
+    )(command)
+
+
 def _isatty(stream: IO[Any]) -> bool:
     try:
         return stream.isatty()
@@ -281,6 +291,7 @@ def _progress(show: bool, length: int, label: str) -> Iterator[Callable[[int], N
     metavar="PATH",
     help="Write the HTML report (charts, heat map, top products) there instead.",
 )
+@who_options
 @progress_option
 def report_sales(
     db: str,
@@ -289,6 +300,8 @@ def report_sales(
     fmt: str,
     top: int,
     html: str | None,
+    register_id: str | None,
+    operator_id: str | None,
     progress: bool | None,
 ) -> None:
     """The period's summary, its sales by day and its top products (local dates, inclusive).
@@ -300,8 +313,9 @@ def report_sales(
     from possdk.reports import Analytics
 
     first, after = _period(start, end)
+    who: dict[str, Any] = {"register_id": register_id, "operator_id": operator_id}
     if html is not None:
-        _write_html_report(db, first, after, top, html)
+        _write_html_report(db, first, after, top, html, who)
         return
     long = (after - first).days > LONG_PERIOD_DAYS
     show = _wants_progress(progress) and (long or progress is True)
@@ -313,15 +327,18 @@ def report_sales(
         for name, run in (
             ("summary", analytics.summary),
             ("by_day", analytics.by_day),
-            ("top_products", lambda a, b: analytics.top_products(a, b, limit=top)),
-            ("top_by_margin", lambda a, b: analytics.top_products(a, b, by="margin", limit=top)),
-            ("slow_movers", lambda a, b: analytics.slow_movers(a, b, limit=top)),
+            ("top_products", lambda a, b, **w: analytics.top_products(a, b, limit=top, **w)),
+            (
+                "top_by_margin",
+                lambda a, b, **w: analytics.top_products(a, b, by="margin", limit=top, **w),
+            ),
+            ("slow_movers", lambda a, b, **w: analytics.slow_movers(a, b, limit=top, **w)),
             ("by_category", analytics.by_category),
             ("by_tender", analytics.by_tender),
             ("by_tax_rate", analytics.by_tax_rate),
             ("discounts", analytics.discounts_by_promotion),
         ):
-            parts[name] = run(first, after)
+            parts[name] = run(first, after, **who)
             update(1)
     _print_parts(parts, fmt)
 
@@ -365,8 +382,16 @@ def _print_parts(parts: dict[str, Any], fmt: str, *, width: int = 80) -> None:
     type=click.IntRange(1),
     help="Postcode characters that make an area.",
 )
+@who_options
 def report_customers(
-    db: str, start: str, end: str | None, fmt: str, k: int, area_digits: int
+    db: str,
+    start: str,
+    end: str | None,
+    fmt: str,
+    k: int,
+    area_digits: int,
+    register_id: str | None,
+    operator_id: str | None,
 ) -> None:
     """New vs returning, visit frequency, RFM segments and demographics (local dates, inclusive).
 
@@ -378,14 +403,17 @@ def report_customers(
     from possdk.reports import CustomerReports
 
     first, after = _period(start, end)
+    who: dict[str, Any] = {"register_id": register_id, "operator_id": operator_id}
     with _opened(db) as store:
         reports = CustomerReports(store)
         parts = {
-            "new_vs_returning": reports.new_vs_returning(first, after),
-            "visit_frequency": reports.visit_frequency(first, after),
-            "rfm": reports.rfm(after - timedelta(days=1)),
-            "age_bands": reports.demographics(first, after, by="age_band", k=k),
-            "areas": reports.demographics(first, after, by="area", k=k, area_digits=area_digits),
+            "new_vs_returning": reports.new_vs_returning(first, after, **who),
+            "visit_frequency": reports.visit_frequency(first, after, **who),
+            "rfm": reports.rfm(after - timedelta(days=1), **who),
+            "age_bands": reports.demographics(first, after, by="age_band", k=k, **who),
+            "areas": reports.demographics(
+                first, after, by="area", k=k, area_digits=area_digits, **who
+            ),
         }
     _print_parts(parts, fmt)
 
@@ -483,14 +511,16 @@ def report_stock(db: str, location: str | None, fmt: str) -> None:
         click.echo(f"no cost known for: {', '.join(on_hand.uncosted)}", err=True)
 
 
-def _write_html_report(db: str, first: Any, after: Any, top: int, html: str) -> None:
+def _write_html_report(
+    db: str, first: Any, after: Any, top: int, html: str, who: dict[str, Any]
+) -> None:
     from pathlib import Path
 
     from possdk.reports import sales_report_html
 
     target = Path(html)
     with _opened(db) as store:
-        page = sales_report_html(store, first, after, top=top)
+        page = sales_report_html(store, first, after, top=top, **who)
     try:
         target.write_text(page, encoding="utf-8")
     except OSError as exc:

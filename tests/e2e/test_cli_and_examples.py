@@ -225,6 +225,13 @@ def test_report_customers_on_the_demo_shop_hides_small_groups(tmp_path):
 
     data = json.loads(one.stdout)
     assert set(data) == {"new_vs_returning", "visit_frequency", "rfm", "age_bands", "areas"}
+    elsewhere = cli("report", "customers", "--db", db, "--from", "2026-11-27", "--register",
+                    "till-9", "--format", "json", cwd=tmp_path)  # fmt: skip
+    assert json.loads(elsewhere.stdout)["visit_frequency"]["rows"][-1]["customers"] == 0
+    sales = cli("report", "sales", "--db", db, "--from", "2026-11-27", "--operator",
+                "cashier-1", "--format", "json", cwd=tmp_path)  # fmt: skip
+    summary = {r["figure"]: r["value"] for r in json.loads(sales.stdout)["summary"]["rows"]}
+    assert summary["sales"] == 10  # every sale of the demo day is Olena's
     bad = cli("report", "customers", "--db", db, "--from", "2026-11-27", "-k", "0",
               cwd=tmp_path)  # fmt: skip
     assert bad.returncode == 2 and "-k" in bad.stderr

@@ -392,3 +392,25 @@ def test_bad_inputs_say_what_to_do(shop: Shop) -> None:
         reports.rfm(date(2026, 11, 30), days=0)
     with pytest.raises(ReportError, match="RFM scores run 1 to 5"):
         RfmSegment.for_scores(0, 3)
+
+
+def test_every_customer_report_narrows_to_a_till_or_a_cashier(shop: Shop) -> None:
+    store, ids = shop
+    reports = CustomerReports(store)
+    whole = reports.new_vs_returning(NOV, DEC)
+    till2 = store.register("till-2").open_session(operator=SUPERVISOR.id)
+    sale = till2.new_sale()
+    sale.add("PEN")
+    sale.identify_customer(ids["ann"])
+    sale.pay("cash")
+    sale.complete()  # Dec 2 by the clock: outside November
+    assert reports.new_vs_returning(NOV, DEC, register_id="till-1") == whole
+    assert reports.new_vs_returning(NOV, DEC, register_id="till-2").overall.sales == 0
+    december = (DEC, date(2027, 1, 1))
+    at_till2 = reports.new_vs_returning(*december, register_id="till-2")
+    # ann first bought in October (at till-1): at till-2 she is returning, not new
+    assert (at_till2.new.customers, at_till2.returning.customers) == (0, 1)
+    assert reports.visit_frequency(*december, operator_id=SUPERVISOR.id).customers == 1
+    assert reports.visit_frequency(*december, operator_id=CASHIER.id).customers == 1  # cat
+    assert len(reports.rfm(date(2026, 12, 31), register_id="till-2").customers) == 1
+    assert reports.demographics(*december, k=1, register_id="till-2").customers == 1

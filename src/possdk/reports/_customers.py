@@ -501,6 +501,9 @@ class CustomerReports:
     as in :class:`~possdk.reports.Analytics`. The database sums per customer
     (streamed) or per group; no sale is loaded. A return counts for the
     customer named on it, or else for the customer of the sale it gives back.
+    Every report narrows to one till with ``register_id=`` and one cashier
+    with ``operator_id=`` (whether a customer is new is always judged over
+    the whole store).
     """
 
     def __init__(self, store: Store) -> None:
@@ -516,9 +519,16 @@ class CustomerReports:
         n, r, sold, returned = figures
         return CustomerSales(customers, n, r, self._money(sold), self._money(returned))
 
-    def new_vs_returning(self, start: date, end: date) -> NewVsReturning:
+    def new_vs_returning(
+        self,
+        start: date,
+        end: date,
+        *,
+        register_id: str | None = None,
+        operator_id: str | None = None,
+    ) -> NewVsReturning:
         """New and returning customers' receipts, anonymous ones, and the members' share."""
-        where = self._analytics._where(start, end, None, None)
+        where = self._analytics._where(start, end, register_id, operator_id)
 
         def read(uow: UnitOfWork) -> NewVsReturning:
             new, returning = [0] * 5, [0] * 5  # customers, sales, returns, totals
@@ -544,9 +554,16 @@ class CustomerReports:
 
         return self._store._read(read)
 
-    def visit_frequency(self, start: date, end: date) -> VisitFrequency:
+    def visit_frequency(
+        self,
+        start: date,
+        end: date,
+        *,
+        register_id: str | None = None,
+        operator_id: str | None = None,
+    ) -> VisitFrequency:
         """Customers by their sale receipts in the period: 1, 2, 3-4, 5-9 and 10 or more."""
-        where = self._analytics._where(start, end, None, None)
+        where = self._analytics._where(start, end, register_id, operator_id)
 
         def read(uow: UnitOfWork) -> list[list[int]]:
             counts = [[0, 0, 0] for _ in VISIT_BUCKETS]  # customers, sales, total
@@ -577,7 +594,14 @@ class CustomerReports:
         )
         return VisitFrequency(start, end, buckets)
 
-    def rfm(self, as_of: date, *, days: int = 365) -> RfmReport:
+    def rfm(
+        self,
+        as_of: date,
+        *,
+        days: int = 365,
+        register_id: str | None = None,
+        operator_id: str | None = None,
+    ) -> RfmReport:
         """RFM scores and segments of the customers who bought in the ``days`` up to ``as_of``.
 
         The window is ``days`` local days ending with ``as_of`` (included).
@@ -594,7 +618,7 @@ class CustomerReports:
                 "the window is that many days up to and including as_of"
             )
         start, end = as_of - timedelta(days=days - 1), as_of + timedelta(days=1)
-        where = self._analytics._where(start, end, None, None)
+        where = self._analytics._where(start, end, register_id, operator_id)
 
         def read(uow: UnitOfWork) -> list[tuple[str, int, int, int]]:
             return [
@@ -638,6 +662,8 @@ class CustomerReports:
         by: Literal["age_band", "area"] = "age_band",
         k: int = 5,
         area_digits: int = 3,
+        register_id: str | None = None,
+        operator_id: str | None = None,
     ) -> Demographics:
         """Customers with a receipt in the period and their sales, by age band or area.
 
@@ -660,7 +686,7 @@ class CustomerReports:
                 f"area_digits must be a whole number of at least 1, got {area_digits!r}; "
                 "e.g. 3 groups postcodes by their first three characters"
             )
-        where = self._analytics._where(start, end, None, None)
+        where = self._analytics._where(start, end, register_id, operator_id)
         reference_year = (end - timedelta(days=1)).year
 
         def read(uow: UnitOfWork) -> dict[str, tuple[int, int, int]]:
