@@ -992,6 +992,17 @@ def webhooks_unsubscribe(db: str, subscription_id: str) -> None:
     click.echo(f"unsubscribed {subscription_id}")
 
 
+@webhooks.command("rotate")
+@db_option
+@click.argument("subscription_id")
+@click.option("--secret", default=None, help="The new shared key (16-200 chars; default: new).")
+def webhooks_rotate(db: str, subscription_id: str, secret: str | None) -> None:
+    """Give a subscription a new secret; prints it (every later POST is signed with it)."""
+    with _opened(db) as store:
+        sub = store.webhooks.rotate_secret(_uuid(subscription_id), secret)
+    click.echo(f"secret: {sub.secret}  (the receiver can accept the old and the new one meanwhile)")
+
+
 @webhooks.command("list")
 @db_option
 def webhooks_list(db: str) -> None:

@@ -62,6 +62,11 @@ def test_subscribe_deliver_and_read_the_log(shop: str, receiver: Receiver) -> No
     assert again.output.strip() == "queued 0, delivered 0, failed 0, dead 0"
     assert possdk("webhooks", "prune", "--db", shop).output.strip() == "pruned 0 deliveries"
 
+    rotated = possdk("webhooks", "rotate", "--db", shop, sub_id.group(1))
+    assert rotated.exit_code == 0 and re.match(r"secret: [0-9a-f]{64} ", rotated.output)
+    short = possdk("webhooks", "rotate", "--db", shop, sub_id.group(1), "--secret", "short")
+    assert short.exit_code == 1 and "16 to 200" in short.output
+
     stopped = possdk("webhooks", "unsubscribe", "--db", shop, sub_id.group(1))
     assert stopped.exit_code == 0
     assert "stopped" in possdk("webhooks", "list", "--db", shop).output

@@ -378,3 +378,47 @@ def test_pruning_forgets_old_acknowledged_deliveries_and_never_delivers_twice(
     assert hooks.deliver(t0 + timedelta(days=3)).delivered == 0
     with pytest.raises(ConfigurationError, match="at least an hour"):
         hooks.prune(timedelta(minutes=10))
+
+
+def test_rotating_a_secret_signs_every_later_post_with_the_new_one(
+    open_store: OpenStore, store_url: str
+) -> None:
+    store = open_hooks(open_store, store_url)
+    hooks = store.webhooks
+    sub = hooks.subscribe("https://erp.example.com/hooks", "SaleCompleted", SECRET)
+    posted: list[tuple[bytes, dict[str, str]]] = []
+    answers = [500, 200]
+
+    def receiver(url: str, body: bytes, headers: Any, timeout: float) -> int:
+        posted.append((body, dict(headers)))
+        return answers.pop(0)
+
+    hooks.transport = receiver
+    session = store.register("till-1").open_session(operator="cashier", opening_float="100")
+    sell(session)
+    t0 = store.clock.now()
+    hooks.deliver(t0)  # signed with the old secret, refused
+    rotated = hooks.rotate_secret(sub.id)
+    assert rotated.id == sub.id and rotated.secret != SECRET and len(rotated.secret) == 64
+    hooks.deliver(t0 + timedelta(seconds=10))  # the retry: signed with the new one
+
+    def signed_with(secret: str | list[str], i: int) -> bool:
+        body, headers = posted[i]
+        stamp = headers["X-Possdk-Timestamp"]
+        sig = headers["X-Possdk-Signature"]
+        return verify_signature(secret, stamp, body, sig, now=int(stamp))
+
+    assert signed_with(SECRET, 0) and not signed_with(rotated.secret, 0)
+    assert signed_with(rotated.secret, 1) and not signed_with(SECRET, 1)
+    assert signed_with([SECRET, rotated.secret], 0) and signed_with([SECRET, rotated.secret], 1)
+    assert not signed_with([], 1)
+    chosen = hooks.rotate_secret(sub.id, "a-secret-chosen-by-the-erp-team")
+    assert chosen.secret == "a-secret-chosen-by-the-erp-team"
+    journal = store._read(lambda uow: list(uow.journal_entries()))
+    rotations = [e for e in journal if e.type == "WebhookSecretRotated"]
+    assert len(rotations) == 2
+    assert all(rotated.secret not in e.payload and "chosen" not in e.payload for e in journal)
+    with pytest.raises(ConfigurationError, match="16 to 200"):
+        hooks.rotate_secret(sub.id, "short")
+    with pytest.raises(ConfigurationError, match="no webhook subscription"):
+        hooks.rotate_secret(uuid.uuid4())

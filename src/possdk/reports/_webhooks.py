@@ -235,7 +235,7 @@ def sign(secret: str, timestamp: int | str, body: bytes | str) -> str:
 
 
 def verify_signature(
-    secret: str,
+    secret: str | Iterable[str],
     timestamp: int | str,
     body: bytes | str,
     header: str,
@@ -246,7 +246,8 @@ def verify_signature(
     """For receivers: True if ``header`` signs ``body`` at ``timestamp`` and that is recent.
 
     Args:
-        secret: the subscription's secret.
+        secret: the subscription's secret, or several (the old and the new one
+            while a :meth:`Webhooks.rotate_secret` reaches the receiver): any of them.
         timestamp: the ``X-Possdk-Timestamp`` header (Unix seconds).
         body: the request body exactly as received (bytes, before any JSON parsing).
         header: the ``X-Possdk-Signature`` header.
@@ -267,8 +268,12 @@ def verify_signature(
         current = float(now)
     if abs(current - stamp) > tolerance:
         return False
-    expected = sign(secret, stamp, body)
-    return hmac.compare_digest(expected.encode("ascii"), header.strip().encode("utf-8", "replace"))
+    given = header.strip().encode("utf-8", "replace")
+    secrets_ = [secret] if isinstance(secret, str) else list(secret)
+    found = False
+    for key in secrets_:  # every one compared: the time taken does not say which matched
+        found |= hmac.compare_digest(sign(key, stamp, body).encode("ascii"), given)
+    return found
 
 
 # ---- the transport ---------------------------------------------------------------------
@@ -429,6 +434,29 @@ class Webhooks:
             store._journal(uow, WEBHOOKS_TERMINAL, "WebhookUnsubscribed", payload, 0)
 
         store.backend.run(work)
+
+    def rotate_secret(self, subscription_id: uuid.UUID, secret: str | None = None) -> Subscription:
+        """Give a subscription a new secret (generated when none is given); journaled.
+
+        Every POST from now on, retries included, is signed with it. Hand it to
+        the receiver, which can accept both while the change reaches it
+        (``verify_signature([old, new], ...)``). The secret never enters the journal.
+        """
+        if secret is not None and not 16 <= len(secret) <= 200:
+            raise ConfigurationError("a webhook secret must be 16 to 200 characters long")
+        store = self._store
+        new = secret or secrets.token_hex(32)
+        payload = _canonical({"id": str(subscription_id)})
+
+        def work(uow: UnitOfWork) -> Subscription:
+            if not uow.set_subscription_secret(subscription_id, new):
+                raise ConfigurationError(f"there is no webhook subscription {subscription_id}")
+            store._journal(uow, WEBHOOKS_TERMINAL, "WebhookSecretRotated", payload, 0)
+            kept = uow.webhook_subscription(subscription_id)
+            assert kept is not None
+            return kept
+
+        return store.backend.run(work)
 
     def subscriptions(self, *, active_only: bool = False) -> tuple[Subscription, ...]:
         """Every subscription, oldest first."""

@@ -39,6 +39,10 @@ class WebhookUnitOfWork(Protocol):
         """Switch a subscription on or off; False if there is no such subscription."""
         ...
 
+    def set_subscription_secret(self, subscription_id: uuid.UUID, secret: str) -> bool:
+        """Replace a subscription's secret; False if there is no such subscription."""
+        ...
+
     def webhook_subscription(self, subscription_id: uuid.UUID) -> Subscription | None:
         """One subscription by id."""
         ...
@@ -170,6 +174,14 @@ class WebhookRepository:
         s = t.webhook_subscriptions
         result = self.conn.execute(
             s.update().where(s.c.id == subscription_id).values(active=active)
+        )
+        return bool(result.rowcount)
+
+    def set_subscription_secret(self, subscription_id: uuid.UUID, secret: str) -> bool:
+        """Replace a subscription's secret; False if there is no such subscription."""
+        s = t.webhook_subscriptions
+        result = self.conn.execute(
+            s.update().where(s.c.id == subscription_id).values(secret=secret)
         )
         return bool(result.rowcount)
 
