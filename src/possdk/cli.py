@@ -696,17 +696,12 @@ def export_sales(
     period; a return's quantity and amounts are negative. Streamed: the rows
     are written as the database hands them over.
     """
-    from possdk.errors import PossdkError
     from possdk.reports import SaleLineRow
     from possdk.reports import count_sales as count
     from possdk.reports import export_sales as rows
 
     first, after = _period(start, end)
-    try:
-        store = _open_store(db)
-    except PossdkError as exc:
-        _fail(exc)
-    with store:
+    with _opened(db) as store:
         _export(
             lambda: rows(store, first, after),
             lambda: count(store, first, after),
@@ -728,16 +723,11 @@ def export_customers(db: str, fmt: str, out: str | None, progress: bool | None) 
 
     Customers erased on request are left out.
     """
-    from possdk.errors import PossdkError
     from possdk.reports import CustomerRow
     from possdk.reports import count_customers as count
     from possdk.reports import export_customers as rows
 
-    try:
-        store = _open_store(db)
-    except PossdkError as exc:
-        _fail(exc)
-    with store:
+    with _opened(db) as store:
         _export(
             lambda: rows(store),
             lambda: count(store),
@@ -760,16 +750,11 @@ def export_stock(db: str, fmt: str, out: str | None, progress: bool | None) -> N
     A value is what store.inventory.valuation(location) gives the item (empty
     when its cost is unknown).
     """
-    from possdk.errors import PossdkError
     from possdk.reports import StockRow
     from possdk.reports import count_stock as count
     from possdk.reports import export_stock as rows
 
-    try:
-        store = _open_store(db)
-    except PossdkError as exc:
-        _fail(exc)
-    with store:
+    with _opened(db) as store:
         _export(
             lambda: rows(store),
             lambda: count(store),

@@ -224,6 +224,23 @@ def _not_gift_card(sku: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     return sku.not_in(sa.select(p.sku).where(p.kind == "gift_card"))
 
 
+def _sold_by_sku(where: SalesFilter, *also: sa.ColumnElement[bool]) -> sa.Subquery:
+    """(sku, quantity, net, gross) of the receipts' unvoided lines, summed per SKU."""
+    s, ln = t.sales.c, t.sale_lines.c
+    return (
+        sa.select(
+            ln.sku,
+            sa.func.sum(ln.quantity_micro).label("quantity"),
+            sa.func.sum(ln.net_minor).label("net"),
+            sa.func.sum(ln.gross_minor).label("gross"),
+        )
+        .select_from(t.sale_lines.join(t.sales, s.id == ln.sale_id))
+        .where(*_filtered(where), ln.voided == sa.false(), *also)
+        .group_by(ln.sku)
+        .subquery()
+    )
+
+
 class ReportsRepository:
     """SQL for report queries (read-only SQL aggregates).
 
@@ -571,19 +588,8 @@ class ReportsRepository:
         self, where: SalesFilter
     ) -> Iterator[tuple[str, str | None, int, int, int]]:
         """(SKU, catalog name, quantity in millionths, net, gross) of every SKU sold."""
-        s, ln, p = t.sales.c, t.sale_lines.c, t.products.c
-        sold = (
-            sa.select(
-                ln.sku,
-                sa.func.sum(ln.quantity_micro).label("quantity"),
-                sa.func.sum(ln.net_minor).label("net"),
-                sa.func.sum(ln.gross_minor).label("gross"),
-            )
-            .select_from(t.sale_lines.join(t.sales, s.id == ln.sale_id))
-            .where(*_filtered(where), ln.voided == sa.false(), _not_gift_card(ln.sku))
-            .group_by(ln.sku)
-            .subquery()
-        )
+        p = t.products.c
+        sold = _sold_by_sku(where, _not_gift_card(t.sale_lines.c.sku))
         b = sold.c
         stmt = (
             sa.select(b.sku, p.name, b.quantity, b.net, b.gross)
@@ -633,19 +639,8 @@ class ReportsRepository:
         self, where: SalesFilter, limit: int
     ) -> Iterator[tuple[str, str, int, int, int]]:
         """(SKU, name, quantity in millionths, net, gross) of the goods that sold least."""
-        s, ln, p = t.sales.c, t.sale_lines.c, t.products.c
-        sold = (
-            sa.select(
-                ln.sku,
-                sa.func.sum(ln.quantity_micro).label("quantity"),
-                sa.func.sum(ln.net_minor).label("net"),
-                sa.func.sum(ln.gross_minor).label("gross"),
-            )
-            .select_from(t.sale_lines.join(t.sales, s.id == ln.sale_id))
-            .where(*_filtered(where), ln.voided == sa.false())
-            .group_by(ln.sku)
-            .subquery()
-        )
+        p = t.products.c
+        sold = _sold_by_sku(where)
         quantity = sa.func.coalesce(sold.c.quantity, 0)
         gross = sa.func.coalesce(sold.c.gross, 0)
         stmt = (
