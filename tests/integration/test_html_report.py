@@ -425,3 +425,32 @@ def test_the_page_draws_in_headless_chromium(open_store: OpenStore, tmp_path: Pa
     assert dialogs == []  # the product named <script>alert(1)</script> ran nothing
     assert requests == [f"{base}/report.html"]  # self-contained: nothing else was fetched
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_discounts_and_the_margin_show_when_there_are_any(open_store: OpenStore) -> None:
+    clock = FixedClock(datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc))
+    store = open_store("sqlite://", catalog=shop_catalog(), settings=KYIV, clock=clock)
+    plain = parse(sales_report_html(store, *WEEK))
+    assert "margin" not in figures(plain) and not plain.find("section", id="discounts")
+
+    from possdk.loyalty import PercentOff, Promotion
+
+    store.inventory.receive_stock([("COFFEE", 10, "110.00")])
+    store.loyalty.promotions.add(
+        Promotion("coffee-10", "Coffee -10%", PercentOff(10, skus={"COFFEE"}))
+    )
+    till = store.register("till-1").open_session(operator=CASHIER.id)
+    sale = till.new_sale()
+    sale.add("COFFEE", 2)  # 378.00 - 37.80 = 340.20, net 283.50, cost 220.00
+    sale.add("BOOK")  # 250.00 less 20.00 by hand; no cost known
+    sale.discount_line(2, amount="20.00", approved_by=SUPERVISOR.id)
+    sale.pay("card")
+    sale.complete()
+    tree = parse(sales_report_html(store, *WEEK))
+    assert figures(tree)["margin"] == [uah("63,50"), "22,4 % of costed sales"]  # 63.50 / 283.50
+    assert table(tree, "discounts") == [
+        ["Coffee -10%", "1", uah("37,80")],
+        ["Given by hand", "", uah("20,00")],
+    ]
+    foot = tree.one("section", id="discounts").one("tfoot")
+    assert [td.text() for td in foot.find("td")] == ["Total", "", uah("57,80")]

@@ -20,7 +20,9 @@ from possdk.core._money import Money, format_money, sum_money
 from possdk.reports._analytics import (
     Analytics,
     CategorySales,
+    DiscountsByPromotion,
     HourWeekdayHeatmap,
+    Margins,
     SalesByDay,
     SalesSummary,
     TenderSales,
@@ -195,6 +197,10 @@ class SalesReport:
     """The till the figures are narrowed to, if any."""
     operator_id: str | None = None
     """The cashier the figures are narrowed to, if any."""
+    discounts: DiscountsByPromotion | None = None
+    """What each promotion and the cashiers took off, for the third table (None: not shown)."""
+    margins: Margins | None = None
+    """Revenue, cost and margin where costs are known, for a headline figure (None: not shown)."""
 
     @classmethod
     def build(
@@ -233,6 +239,8 @@ class SalesReport:
             timezone=settings.timezone,
             register_id=register_id,
             operator_id=operator_id,
+            discounts=analytics.discounts_by_promotion(start, end, **narrow),
+            margins=analytics.margins(start, end, **narrow),
         )
 
     @property
@@ -263,6 +271,7 @@ class SalesReport:
                     '<div class="tables">',
                     self._categories_section(),
                     self._tenders_section(),
+                    self._discounts_section(),
                     "</div>",
                 ]
             )
@@ -314,6 +323,11 @@ class SalesReport:
             ("tax", "Tax", self._money(s.tax), ""),
             ("net", "Net of tax", self._money(s.net), ""),
         ]
+        m = self.margins
+        if m is not None and m.costed_net.amount:  # only where the cost of goods is known
+            rate = m.margin_rate
+            note = "" if rate is None else f"{_decimal(rate * 100, loc, 1)} % of costed sales"
+            figures.append(("margin", "Margin", self._money(m.margin), _e(note)))
         cards = "\n".join(
             f'<div class="figure" data-figure="{key}"><dt>{label}</dt><dd>{value}</dd>'
             + (f'<dd class="note">{note}</dd>' if note else "")
@@ -549,6 +563,25 @@ class SalesReport:
             ("Tender", "Count", "Amount"),
             rows,
             ("Total", _e(_count(count, loc)), self._money(taken)),
+        )
+
+    def _discounts_section(self) -> str:
+        given = self.discounts
+        if given is None or not given.total.amount:
+            return ""
+        loc = self.locale
+        rows = [
+            [_e(p.description), _e(_count(p.receipts, loc)), self._money(p.amount)]
+            for p in given.promotions
+        ]
+        if given.manual.amount:
+            rows.append(["<em>Given by hand</em>", "", self._money(given.manual)])
+        return self._table(
+            "discounts",
+            "Discounts",
+            ("Promotion", "Receipts", "Amount"),
+            rows,
+            ("Total", "", self._money(given.total)),
         )
 
 
