@@ -93,8 +93,22 @@ def open_cafe(clock: FixedClock) -> Store:
     )
 
 
+# What the café pays for what it buys in (the drinks it makes have no cost kept).
+BOUGHT_IN = [("CROIS", "0.95"), ("CINN", "1.30"), ("SCONE", "1.05"), ("BEANS", "6.40")]
+
+
 def ring_up_month(store: Store, clock: FixedClock, rng: random.Random) -> int:
-    """A few hundred sales across November, with some discounts and returns; their number."""
+    """A few hundred sales across November, with some discounts and returns; their number.
+
+    The bought-in goods are received with their cost (so the report shows a
+    margin), and bakery items are 10 % off all month (a promotion).
+    """
+    from possdk.loyalty import PercentOff, Promotion
+
+    store.inventory.receive_stock([(sku, 2000, cost) for sku, cost in BOUGHT_IN])
+    store.loyalty.promotions.add(
+        Promotion("bakery-10", "Bakery -10%", PercentOff(10, categories={"bakery"}))
+    )
     session = store.register("till-1").open_session(operator="aoife")
     skus = [m[0] for m in MENU]
     weights = [m[5] for m in MENU]
