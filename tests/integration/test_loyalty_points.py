@@ -403,3 +403,35 @@ def test_the_programme_is_kept_for_every_till(durable_url: str, open_store: Open
     store.close()
     other = open_store(durable_url, new=False)
     assert other.loyalty.points.programme == PROGRAMME
+
+
+def test_a_return_without_its_receipt_takes_back_what_the_money_would_earn_now(
+    olha_store: tuple[Store, Customer],
+) -> None:
+    store, olha = olha_store
+    session = till(store)
+    sell(store, session, olha, ("COFFEE", 2))  # 378.00 of coffee, doubled: 75 points
+    assert balance(store, olha) == 75
+
+    def blind_return(*lines: tuple[str, int], customer: Customer | None) -> Receipt:
+        ret = session.new_return(approved_by="super")
+        for sku, qty in lines:
+            ret.add(sku, qty)
+        if customer is not None:
+            store.loyalty.identify(ret, customer.phone or "")
+        ret.refund("cash")
+        return ret.complete()
+
+    back = blind_return(("COFFEE", 1), ("CIGS", 1), customer=olha)
+    # 189.00 of coffee would earn 37 (doubled); cigarettes earn nothing
+    assert balance(store, olha) == 75 - 37
+    moves = [m for m in store.loyalty.points.movements(olha.id) if m.sale_id == back.sale_id]
+    assert [(m.kind, m.points, m.line_no, m.of_sale_id) for m in moves] == [
+        (PointsKind.RETURN_EARN, -37, 1, None)
+    ]
+    blind_return(("COFFEE", 1), customer=None)  # nobody named: nobody loses points
+    assert balance(store, olha) == 38
+    blind_return(("COFFEE", 3), customer=olha)  # would take 113: only the 38 left
+    assert balance(store, olha) == 0
+    last = store.loyalty.points.movements(olha.id)[-1]
+    assert (last.points, last.waived) == (-38, 75)

@@ -543,9 +543,45 @@ class Points:
                     bonus[i] += part
         return bonus
 
+    def _reverse_without_receipt(
+        self, uow: UnitOfWork, receipt: Receipt, owed: dict[str, list[PointsMovement]]
+    ) -> None:
+        """Take back what lines given back without their receipt would earn now.
+
+        From the customer named on the return: nothing is known of what the
+        lines earned then, so today's programme decides.
+        """
+        blind = [p for p in receipt.lines if p.line.return_of is None and p.gross < 0]
+        if not blind or receipt.customer_id is None:
+            return
+        programme = self._programme_in(uow)
+        if programme is None or programme.points_per_unit == 0:
+            return
+        lines = [(p.line, -p.gross) for p in blind]
+        total = exact_sum(gross for _, gross in lines)
+        parts = _earn(programme, lines, receipt.customer_tier, total, Decimal(0))
+        at = receipt.completed_at
+        owed.setdefault(receipt.customer_id, []).extend(
+            PointsMovement(
+                self._store.ids.new(at),
+                receipt.customer_id,
+                at,
+                PointsKind.RETURN_EARN,
+                -points,
+                sale_id=receipt.sale_id,
+                line_no=line.line_no,
+                reference=receipt.number,
+                amount_minor=Money(gross, receipt.currency).minor,
+            )
+            for (line, gross), points in zip(lines, parts, strict=True)
+            if points > 0
+        )
+
     def _reverse(self, uow: UnitOfWork, receipt: Receipt) -> None:
         """Take back what returned lines earned: cumulatively, pro rata to the money refunded.
 
+        Lines given back without a receipt take back, from the customer named
+        on the return, what their money would earn under today's programme.
         For each original line, the points to have taken back after this
         return are ``earned * refunded / paid`` rounded down (all of them once
         everything is refunded); this return takes the difference from what
@@ -558,10 +594,9 @@ class Points:
             if ref is not None:
                 money = abs(Money(p.gross, receipt.currency).minor)
                 returned.setdefault(ref.sale_id, []).append((ref.line_no, p.line.line_no, money))
-        if not returned:
-            return
         owed: dict[str, list[PointsMovement]] = {}
         at = receipt.completed_at
+        self._reverse_without_receipt(uow, receipt, owed)
         for of_sale, lines in returned.items():
             earned = {
                 m.line_no: m for m in uow.points_movements(sale_id=of_sale, kinds={PointsKind.EARN})
