@@ -644,31 +644,34 @@ def _output(out: str | None) -> Iterator[IO[str]]:
 
 
 def _export(
-    rows: Callable[[], Generator[R, None, None]],
-    count: Callable[[], int],
+    db: str,
+    rows: Callable[[Store], Generator[R, None, None]],
+    count: Callable[[Store], int],
     *,
     columns: tuple[str, ...],
     fmt: str,
     out: str | None,
-    show: bool,
+    progress: bool | None,
     label: str,
 ) -> None:
-    """Stream ``rows()`` as ``fmt`` to ``out`` or stdout, with a bar of ``count()`` rows."""
+    """Stream ``rows(store)`` as ``fmt`` to ``out`` or stdout, a bar of ``count(store)`` rows."""
     import os
 
     from possdk.errors import PossdkError
     from possdk.reports import write_csv, write_json, write_jsonl
 
+    show = _wants_progress(progress, out)
     try:
-        total = count() if show else 0
-        with _output(out) as file, _progress(show, total, f"exporting {label}") as update:
-            stream = _ticking(rows(), update)
-            if fmt == "csv":
-                written = write_csv(stream, file, columns=columns)
-            elif fmt == "json":
-                written = write_json(stream, file)
-            else:
-                written = write_jsonl(stream, file)
+        with _opened(db) as store:
+            total = count(store) if show else 0
+            with _output(out) as file, _progress(show, total, f"exporting {label}") as update:
+                stream = _ticking(rows(store), update)
+                if fmt == "csv":
+                    written = write_csv(stream, file, columns=columns)
+                elif fmt == "json":
+                    written = write_json(stream, file)
+                else:
+                    written = write_jsonl(stream, file)
     except PossdkError as exc:
         _fail(exc)
     except BrokenPipeError:
@@ -701,16 +704,16 @@ def export_sales(
     from possdk.reports import export_sales as rows
 
     first, after = _period(start, end)
-    with _opened(db) as store:
-        _export(
-            lambda: rows(store, first, after),
-            lambda: count(store, first, after),
-            columns=SaleLineRow.COLUMNS,
-            fmt=fmt,
-            out=out,
-            show=_wants_progress(progress, out),
-            label="sales lines",
-        )
+    _export(
+        db,
+        lambda store: rows(store, first, after),
+        lambda store: count(store, first, after),
+        columns=SaleLineRow.COLUMNS,
+        fmt=fmt,
+        out=out,
+        progress=progress,
+        label="sales lines",
+    )
 
 
 @export.command("customers")
@@ -727,16 +730,10 @@ def export_customers(db: str, fmt: str, out: str | None, progress: bool | None) 
     from possdk.reports import count_customers as count
     from possdk.reports import export_customers as rows
 
-    with _opened(db) as store:
-        _export(
-            lambda: rows(store),
-            lambda: count(store),
-            columns=CustomerRow.COLUMNS,
-            fmt=fmt,
-            out=out,
-            show=_wants_progress(progress, out),
-            label="customers",
-        )
+    _export(
+        db, rows, count, columns=CustomerRow.COLUMNS, fmt=fmt, out=out, progress=progress,
+        label="customers",
+    )  # fmt: skip
 
 
 @export.command("stock")
@@ -754,16 +751,10 @@ def export_stock(db: str, fmt: str, out: str | None, progress: bool | None) -> N
     from possdk.reports import count_stock as count
     from possdk.reports import export_stock as rows
 
-    with _opened(db) as store:
-        _export(
-            lambda: rows(store),
-            lambda: count(store),
-            columns=StockRow.COLUMNS,
-            fmt=fmt,
-            out=out,
-            show=_wants_progress(progress, out),
-            label="stock levels",
-        )
+    _export(
+        db, rows, count, columns=StockRow.COLUMNS, fmt=fmt, out=out, progress=progress,
+        label="stock levels",
+    )  # fmt: skip
 
 
 @main.group()
