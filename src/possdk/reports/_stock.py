@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import attrs
 
 from possdk.core._money import Money
-from possdk.errors import ProductNotFoundError
 from possdk.reports._analytics import _Tabular
 
 if TYPE_CHECKING:
@@ -82,16 +81,10 @@ def stock_reports(store: Store, location: str | None = None) -> tuple[StockOnHan
     Count variances are reported when a count is finished
     (``store.inventory.finish_count(...)`` returns them, ``as_text()`` too).
     """
-    inventory = store.inventory
-    known: dict[str, str] = {}
+    inventory, catalog = store.inventory, store.catalog
 
-    def name(sku: str) -> str:
-        if sku not in known:
-            try:
-                known[sku] = store.catalog.get(sku).name
-            except ProductNotFoundError:  # sold once, since taken out of the catalog
-                known[sku] = sku
-        return known[sku]
+    def name(sku: str) -> str:  # an item since taken out of the catalog: its SKU
+        return catalog.get(sku).name if sku in catalog else sku
 
     valuation = inventory.valuation(location)
     on_hand = StockOnHand(
