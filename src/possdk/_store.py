@@ -740,7 +740,7 @@ class Store:
             self._journal(uow, terminal, event, payload, abs(receipt.total.minor))
             return event
         if isinstance(event, RegisterSessionClosed):
-            if _report_basis(event.report) != _totals_basis(totals):
+            if any(getattr(event.report, k) != getattr(totals, k) for k in _CLOSE_BASIS):
                 raise SessionTotalsChangedError(
                     f"register session {session.id} took more receipts or cash movements while "
                     f"its Z report was made (another till); close it again"
@@ -949,31 +949,16 @@ class Store:
             log.exception("possdk plugin failed in %s; the operation itself succeeded", hook.name)
 
 
-def _report_basis(report: RegisterReport) -> tuple[object, ...]:
-    """What a Z report counted: changed by every operation that moves a session's totals."""
-    return (
-        report.sale_count,
-        report.return_count,
-        report.void_count,
-        report.voided_line_count,
-        report.no_sale_count,
-        report.sales,
-        report.returns,
-        report.paid_in,
-        report.paid_out,
-    )
-
-
-def _totals_basis(totals: RegisterTotals) -> tuple[object, ...]:
-    """The same figures of a session's totals as kept."""
-    return (
-        totals.sale_count,
-        totals.return_count,
-        totals.void_count,
-        totals.voided_line_count,
-        totals.no_sale_count,
-        totals.sales,
-        totals.returns,
-        totals.paid_in,
-        totals.paid_out,
-    )
+# What a Z report counted: every operation that moves a session's totals changes one of
+# these, and the report and the totals name them alike.
+_CLOSE_BASIS = (
+    "sale_count",
+    "return_count",
+    "void_count",
+    "voided_line_count",
+    "no_sale_count",
+    "sales",
+    "returns",
+    "paid_in",
+    "paid_out",
+)
